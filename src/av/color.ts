@@ -1,0 +1,46 @@
+import type { ColorInfo } from '../core/frame.js';
+import { formatTraits } from './pixel-formats.js';
+
+/** AVColorSpace names → the names vf_scale's in/out_color_matrix options take. */
+const SCALE_MATRIX: Record<string, string> = {
+  bt709: 'bt709',
+  smpte170m: 'smpte170m',
+  bt470bg: 'bt470',
+  fcc: 'fcc',
+  smpte240m: 'smpte240m',
+  bt2020nc: 'bt2020',
+  bt2020c: 'bt2020',
+};
+
+/** vf_scale options for one side ('in' or 'out') of a conversion; unknown values are left to FFmpeg. */
+export function scaleColorOptions(side: 'in' | 'out', pixelFormat: string, color: ColorInfo): string[] {
+  const opts: string[] = [];
+  if (formatTraits(pixelFormat).family === 'rgb') return opts;
+  const matrix = SCALE_MATRIX[color.matrix];
+  if (matrix) opts.push(`${side}_color_matrix=${matrix}`);
+  if (color.range === 'tv' || color.range === 'pc') opts.push(`${side}_range=${color.range}`);
+  return opts;
+}
+
+function known(value: string | undefined): value is string {
+  return value !== undefined && value !== '' && value !== 'unknown' && value !== 'unspecified' && value !== 'reserved';
+}
+
+/**
+ * The colour description of the output: the input's where it has one, else an explicit standard
+ * one for the output size, so that players never have to guess.
+ */
+export function outputColor(inputFormat: string, input: ColorInfo, outputFormat: string, outputHeight: number): ColorInfo {
+  const outFamily = formatTraits(outputFormat).family;
+  const inFamily = formatTraits(inputFormat).family;
+  const hd = outputHeight >= 720;
+  const primaries = known(input.primaries) ? input.primaries : hd ? 'bt709' : 'smpte170m';
+  const transfer = known(input.transfer) ? input.transfer : hd ? 'bt709' : 'smpte170m';
+  if (outFamily === 'rgb') return { matrix: 'gbr', range: 'pc', primaries, transfer };
+  const inputIsYuv = inFamily !== 'rgb';
+  const matrix = inputIsYuv && known(input.matrix) && input.matrix !== 'gbr' ? input.matrix : hd ? 'bt709' : 'smpte170m';
+  // swscale reads untagged gray as full range and yuvj* formats are full range by definition
+  const fullByDefault = inputFormat.startsWith('yuvj') || inFamily === 'gray' ? 'pc' : undefined;
+  const range = inputIsYuv && (input.range === 'tv' || input.range === 'pc') ? input.range : (fullByDefault ?? 'tv');
+  return { matrix, range, primaries, transfer };
+}
