@@ -1,0 +1,112 @@
+import type { Logger } from '../core/log.js';
+import { InferenceError, errorMessage } from '../core/errors.js';
+import { ort, type Ort } from './ort.js';
+import { planProviders, type DeviceOptions, type ProviderName } from './providers.js';
+
+export interface SessionSettings {
+  readonly device: DeviceOptions;
+  /** Intra-op threads; 0 or undefined lets ONNX Runtime choose (one per core). */
+  readonly threads?: number;
+  readonly log: Logger;
+}
+
+export interface TensorSpec {
+  readonly type: string;
+  readonly shape: ReadonlyArray<number | string>;
+}
+
+export function describeShape(shape: ReadonlyArray<number | string>): string {
+  return `[${shape.join(',')}]`;
+}
+
+function describeFeeds(feeds: Record<string, Ort.Tensor>): string {
+  return Object.entries(feeds)
+    .map(([name, t]) => `${name} ${t.type}${describeShape(t.dims)}`)
+    .join(', ');
+}
+
+/**
+ * One ONNX Runtime session with its execution providers settled, its declared inputs known, and
+ * every run checked against them first, so that a mismatch names the model, the tensor and the
+ * shapes instead of surfacing as an opaque native error.
+ */
+export class OnnxSession {
+  readonly inputs: ReadonlyMap<string, TensorSpec>;
+  readonly outputs: ReadonlyMap<string, TensorSpec>;
+
+  private constructor(
+    readonly modelId: string,
+    readonly path: string,
+    private readonly session: Ort.InferenceSession,
+    readonly providers: readonly ProviderName[],
+  ) {
+    this.inputs = specs(session.inputMetadata);
+    this.outputs = specs(session.outputMetadata);
+  }
+
+  static async create(modelId: string, path: string, settings: SessionSettings): Promise<OnnxSession> {
+    const plan = planProviders(settings.device.device);
+    for (const w of plan.warnings) settings.log.warn(w);
+    let providers = plan.providers;
+    for (;;) {
+      try {
+        const session = await ort().InferenceSession.create(path, sessionOptions(providers, settings));
+        return new OnnxSession(modelId, path, session, providers);
+      } catch (err) {
+        const failed = providers[0];
+        if (providers.length > 1 && failed && new RegExp(failed, 'i').test(errorMessage(err))) {
+          settings.log.warn(`${failed} execution provider failed to start (${errorMessage(err)}); falling back to ${providers[1]}`);
+          providers = providers.slice(1);
+          continue;
+        }
+        throw new InferenceError(`model ${modelId}: cannot load ${path}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+
+  /** Throws an InferenceError naming the model, stage and tensor when feeds don't fit the graph. */
+  check(feeds: Record<string, Ort.Tensor>, stage: string): void {
+    for (const [name, spec] of this.inputs) {
+      const t = feeds[name];
+      if (!t) throw new InferenceError(`model ${this.modelId} (${stage}): input '${name}' ${describeShape(spec.shape)} is missing; given ${describeFeeds(feeds)}`);
+      const dims = t.dims;
+      const bad = t.type !== spec.type || dims.length !== spec.shape.length || spec.shape.some((d, i) => typeof d === 'number' && d >= 0 && d !== dims[i]);
+      if (bad) {
+        throw new InferenceError(`model ${this.modelId} (${stage}): input '${name}' expects ${spec.type}${describeShape(spec.shape)}, got ${t.type}${describeShape(dims)}`);
+      }
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputs.has(name)) throw new InferenceError(`model ${this.modelId} (${stage}): the graph has no input '${name}' (inputs: ${[...this.inputs.keys()].join(', ')})`);
+    }
+  }
+
+  async run(feeds: Record<string, Ort.Tensor>, stage: string): Promise<Record<string, Ort.Tensor>> {
+    this.check(feeds, stage);
+    try {
+      return await this.session.run(feeds);
+    } catch (err) {
+      throw new InferenceError(`model ${this.modelId} (${stage}): inference failed on ${describeFeeds(feeds)}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function specs(meta: readonly Ort.InferenceSession.ValueMetadata[]): Map<string, TensorSpec> {
+  const map = new Map<string, TensorSpec>();
+  for (const m of meta) map.set(m.name, m.isTensor ? { type: m.type, shape: m.shape } : { type: 'non-tensor', shape: [] });
+  return map;
+}
+
+function sessionOptions(providers: readonly ProviderName[], settings: SessionSettings): Ort.InferenceSession.SessionOptions {
+  const gpu = settings.device.gpu ?? 0;
+  return {
+    executionProviders: providers.map((name) => (name === 'cpu' ? 'cpu' : { name, deviceId: gpu })),
+    graphOptimizationLevel: 'all',
+    ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
+}

@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UsageError, errorMessage } from '../core/errors.js';
+
+/** One ONNX file of a model, for one scale factor. */
+export interface ModelVariant {
+  readonly scale: number;
+  /** Absolute path once loaded (relative to model.json in the file). */
+  readonly file: string;
+}
+
+/** Names of the graph's tensors for the parts of the one-frame history window. */
+export interface ModelInputs {
+  /** The current low-resolution frame. */
+  readonly frame: string;
+  /** The previous low-resolution frame (history models). */
+  readonly previousFrame?: string;
+  /** The previous high-resolution output (history models). */
+  readonly previousOutput?: string;
+}
+
+/**
+ * `models/<id>/model.json`: what a model is and how to feed it.
+ *
+ * ```json
+ * { "format": "stream-sr-model/1", "id": "bicubic", "kind": "image",
+ *   "variants": [{ "scale": 4, "file": "bicubic-x4.onnx" }],
+ *   "inputs": { "frame": "input" }, "output": "output",
+ *   "layout": "NCHW", "range": [0, 1], "history": false }
+ * ```
+ */
+export interface ModelManifest {
+  readonly format: 'stream-sr-model/1';
+  readonly id: string;
+  /** 'image': one ONNX graph per scale; 'stream-diffvsr': the diffusion runtime's graph set. */
+  readonly kind: 'image' | 'stream-diffvsr';
+  readonly description?: string;
+  readonly variants: readonly ModelVariant[];
+  readonly inputs: ModelInputs;
+  readonly output: string;
+  readonly layout: 'NCHW' | 'NHWC';
+  /** Pixel values the graph takes and gives: [0, 1] or [0, 255]. */
+  readonly range: readonly [number, number];
+  readonly history: boolean;
+  readonly license?: string;
+  readonly origin?: string;
+  /** Smallest input side the graph accepts. */
+  readonly minInputSide?: number;
+  /** Folder holding model.json. */
+  readonly dir: string;
+  readonly path: string;
+  /** Everything else the file holds, for kinds with their own settings. */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+type Json = Record<string, unknown>;
+
+function field<T>(obj: Json, name: string, path: string, check: (v: unknown) => v is T, what: string): T {
+  const v = obj[name];
+  if (v === undefined) throw new UsageError(`model manifest ${path}: missing field '${name}' (${what})`);
+  if (!check(v)) throw new UsageError(`model manifest ${path}: field '${name}' must be ${what}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScale = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 8;
+
+/** Reads and validates a model.json; every problem names the field. Files are resolved, not opened. */
+export async function readManifest(path: string): Promise<ModelManifest> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`model manifest ${path}: cannot read it (${errorMessage(err)})`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`model manifest ${path}: not valid JSON (${errorMessage(err)})`, { cause: err });
+  }
+  if (!isObject(json)) throw new UsageError(`model manifest ${path}: must be a JSON object`);
+  return parseManifest(json, path);
+}
+
+export function parseManifest(json: Json, path: string): ModelManifest {
+  const dir = dirname(resolve(path));
+  const format = field(json, 'format', path, (v): v is 'stream-sr-model/1' => v === 'stream-sr-model/1', "'stream-sr-model/1'");
+  const id = field(json, 'id', path, isString, 'a model id');
+  const kind = field(json, 'kind', path, (v): v is 'image' | 'stream-diffvsr' => v === 'image' || v === 'stream-diffvsr', "'image' or 'stream-diffvsr'");
+  const variantsRaw = field(json, 'variants', path, (v): v is unknown[] => Array.isArray(v) && v.length > 0, 'a non-empty list of { scale, file }');
+  const variants = variantsRaw.map((v, i) => {
+    const where = `${path} variants[${i}]`;
+    if (!isObject(v)) throw new UsageError(`model manifest ${where}: must be an object { scale, file }`);
+    const scale = field(v, 'scale', where, isScale, 'an integer scale factor 1..8');
+    const file = field(v, 'file', where, isString, 'a file name');
+    return { scale, file: resolve(dir, file) };
+  });
+  const inputsRaw = field(json, 'inputs', path, isObject, 'an object naming the graph inputs');
+  const inputs: ModelInputs = {
+    frame: field(inputsRaw, 'frame', `${path} inputs`, isString, 'the current frame input name'),
+    ...(inputsRaw.previousFrame !== undefined ? { previousFrame: field(inputsRaw, 'previousFrame', `${path} inputs`, isString, 'an input name') } : {}),
+    ...(inputsRaw.previousOutput !== undefined ? { previousOutput: field(inputsRaw, 'previousOutput', `${path} inputs`, isString, 'an input name') } : {}),
+  };
+  const output = field(json, 'output', path, isString, 'the output tensor name');
+  const layout = field(json, 'layout', path, (v): v is 'NCHW' | 'NHWC' => v === 'NCHW' || v === 'NHWC', "'NCHW' or 'NHWC'");
+  const range = field(json, 'range', path, (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number') && v[1]! > v[0]!, '[low, high], e.g. [0, 1] or [0, 255]');
+  const history = field(json, 'history', path, isBool, 'true or false');
+  if (history && !inputs.previousFrame && !inputs.previousOutput) {
+    throw new UsageError(`model manifest ${path}: field 'history' is true but 'inputs' names neither 'previousFrame' nor 'previousOutput'`);
+  }
+  const optionalString = (name: string): Record<string, string> => (isString(json[name]) ? { [name]: json[name] as string } : {});
+  return {
+    format,
+    id,
+    kind,
+    variants,
+    inputs,
+    output,
+    layout,
+    range,
+    history,
+    ...optionalString('description'),
+    ...optionalString('license'),
+    ...optionalString('origin'),
+    ...(typeof json.minInputSide === 'number' ? { minInputSide: json.minInputSide } : {}),
+    dir,
+    path: resolve(path),
+    extra: json,
+  };
+}
+
+export function variantFor(manifest: ModelManifest, scale: number): ModelVariant {
+  const v = manifest.variants.find((x) => x.scale === scale);
+  if (!v) {
+    throw new UsageError(`model ${manifest.id} has no x${scale} variant (it has ${manifest.variants.map((x) => `x${x.scale}`).join(', ')})`);
+  }
+  return v;
+}
