@@ -1,0 +1,131 @@
+import { concatMap, type OperatorFunction, type Subscription } from 'rxjs';
+import { Credit } from '../core/credit.js';
+import type { Frame, VideoInfo } from '../core/frame.js';
+import { BrokenPipeError, inStage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { RunStats } from '../core/stats.js';
+import type { SrModel } from '../inference/sr-model.js';
+import { superResolve } from '../operators/super-resolve.js';
+import type { Sink } from '../sinks/sink.js';
+import type { Source, SourceInfo } from '../sources/source.js';
+import { fromSource } from './from-source.js';
+
+export type RunState = 'idle' | 'running' | 'completed' | 'aborted' | 'failed';
+
+export interface RunOptions {
+  readonly source: Source;
+  readonly model: SrModel;
+  readonly sink: Sink;
+  /** Frames between source and sink at most (default 2). */
+  readonly maxInFlight?: number;
+  /** Aborting ends the input and finishes the output cleanly (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** Aborting drops frames still in flight and finishes the output at once (second Ctrl-C). */
+  readonly hardSignal?: AbortSignal;
+  readonly log: Logger;
+  readonly stats?: RunStats;
+  /** Extra operators between the source and the model (tests, format checks). */
+  readonly before?: ReadonlyArray<OperatorFunction<Frame, Frame>>;
+  /** Extra operators between the model and the sink. */
+  readonly after?: ReadonlyArray<OperatorFunction<Frame, Frame>>;
+  /** Called once the output is negotiated, before the first frame. */
+  readonly onStart?: (info: { input: SourceInfo; output: VideoInfo }) => void;
+  /** Called after each frame is written. */
+  readonly onFrame?: (frame: Frame, stats: RunStats) => void;
+  readonly credit?: Credit;
+}
+
+export interface RunSummary {
+  readonly state: RunState;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly input: VideoInfo;
+  readonly output: VideoInfo;
+  readonly peakInFlight: number;
+  readonly stats: RunStats;
+}
+
+/**
+ * Opens the source, negotiates the output through the model (FFmpeg's config_output) and opens the
+ * sink, all before the first frame; then streams source → superResolve → sink with a credit bound,
+ * and always finalizes the output, whether the run ends, is interrupted or fails.
+ */
+export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
+  const stats = opts.stats ?? new RunStats();
+  const { source, model, sink, log } = opts;
+  const signal = opts.signal ?? new AbortController().signal;
+  let closeReason: 'eof' | 'abort' | 'error' = 'error';
+  try {
+    const input = await source.open();
+    for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
+    const output = await model.configure(input.video);
+    await sink.open(output, input);
+    for (const w of sink.warnings) log.warn(w);
+    opts.onStart?.({ input, output });
+    const credit = opts.credit ?? new Credit(opts.maxInFlight ?? 2);
+    const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined) });
+    const write = concatMap(async (frame: Frame) => {
+      try {
+        await sink.write(frame);
+      } catch (err) {
+        throw inStage('sink', err);
+      }
+      credit.release();
+      stats.count('framesOut');
+      opts.onFrame?.(frame, stats);
+      return frame;
+    });
+    const pipeline = frames.pipe(
+      ...((opts.before ?? []) as [OperatorFunction<Frame, Frame>]),
+      superResolve(model, output, stats),
+      ...((opts.after ?? []) as [OperatorFunction<Frame, Frame>]),
+      write,
+    );
+    const hardStopped = await drain(pipeline.subscribe.bind(pipeline), opts.hardSignal);
+    closeReason = signal.aborted || hardStopped ? 'abort' : 'eof';
+    await sink.close(closeReason);
+    return {
+      state: closeReason === 'eof' ? 'completed' : 'aborted',
+      framesIn: stats.get('framesIn'),
+      framesOut: stats.get('framesOut'),
+      input: input.video,
+      output,
+      peakInFlight: credit.peakInFlight,
+      stats,
+    };
+  } catch (err) {
+    if (!(err instanceof BrokenPipeError)) {
+      await sink.close('error').catch((closeErr: unknown) => log.verbose(`closing the output after the error failed too: ${String(closeErr)}`));
+    } else {
+      await sink.close('error').catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    await model.dispose().catch(() => undefined);
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** Subscribes once; resolves true when the hard signal cut the stream short. */
+function drain(subscribe: (o: { next: () => void; error: (e: unknown) => void; complete: () => void }) => Subscription, hard?: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    let sub: Subscription | undefined;
+    const onHard = (): void => {
+      sub?.unsubscribe();
+      resolve(true);
+    };
+    sub = subscribe({
+      next: () => undefined,
+      error: (e) => {
+        hard?.removeEventListener('abort', onHard);
+        reject(e);
+      },
+      complete: () => {
+        hard?.removeEventListener('abort', onHard);
+        resolve(false);
+      },
+    });
+    if (hard?.aborted) onHard();
+    else hard?.addEventListener('abort', onHard, { once: true });
+  });
+}

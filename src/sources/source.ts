@@ -1,0 +1,34 @@
+import type { Credit } from '../core/credit.js';
+import type { Frame, VideoInfo } from '../core/frame.js';
+import type { CopyPacket, CopyStream } from '../av/input.js';
+import type { RunStats } from '../core/stats.js';
+
+export type { CopyPacket, CopyStream };
+
+export interface SourceInfo {
+  readonly video: VideoInfo;
+  /** Streams to copy to the output untouched. */
+  readonly copyStreams: readonly CopyStream[];
+  /** Streams that are neither upscaled nor copied, for a warning. */
+  readonly ignored: readonly string[];
+}
+
+export interface ReadOptions {
+  readonly credit: Credit;
+  readonly signal: AbortSignal;
+  readonly stats: RunStats;
+  /** Receives packets of copied streams as they are read, in input order. */
+  readonly onCopyPacket?: (packet: CopyPacket) => void;
+}
+
+/**
+ * Where frames come from. `open` probes and describes the stream before any frame is read;
+ * `frames` yields one frame per acquired credit and never reads ahead without one, so sources that
+ * never end (live streams) fit the same interface. Aborting the signal ends the stream cleanly.
+ */
+export interface Source {
+  readonly label: string;
+  open(): Promise<SourceInfo>;
+  frames(options: ReadOptions): AsyncGenerator<Frame, void, void>;
+  close(): Promise<void>;
+}
