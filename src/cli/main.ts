@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { normaliseArgv } from './common-options.js';
+import { upscaleCommand } from './upscale.js';
+import { modelsCommand } from './models.js';
+
+// Downstream closed our stderr or stdout: nothing left to tell anyone.
+process.stdout.on('error', () => undefined);
+
+await yargs(normaliseArgv(hideBin(process.argv)))
+  .scriptName('stream-sr')
+  .usage('$0 -i INPUT -o OUTPUT [options]\n\nCausal video super-resolution between a decoder and an encoder.')
+  .command(upscaleCommand)
+  .command(modelsCommand)
+  .strict()
+  .fail((msg, err, y) => {
+    if (err) throw err;
+    process.stderr.write(`stream-sr: ${msg}\n(see stream-sr --help)\n`);
+    void y;
+    process.exit(2);
+  })
+  .help()
+  .alias('help', 'h')
+  .version()
+  .wrap(Math.min(110, process.stderr.columns || 100))
+  .parseAsync();

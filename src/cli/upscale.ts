@@ -1,0 +1,70 @@
+import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
+import { DEFAULTS } from '../core/defaults.js';
+import { stderrLogger } from '../core/log.js';
+import { UsageError } from '../core/errors.js';
+import type { Device } from '../inference/providers.js';
+import { runUpscaleJob } from '../pipeline/upscale-job.js';
+import { logOptions, modelOptions } from './common-options.js';
+import { reportError } from './errors.js';
+import { parseInject, parseRate } from './parse.js';
+
+function builder(y: Argv) {
+  return logOptions(modelOptions(y))
+    .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
+    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
+    .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
+    .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
+    .option('codec', { type: 'string', describe: `video encoder (also -c:v); default ${DEFAULTS.videoCodec}, wrapped_avframe for y4m` })
+    .option('crf', { type: 'number', default: DEFAULTS.crf, describe: 'x264/x265 constant rate factor' })
+    .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
+    .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" })
+    .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
+    .option('max-in-flight', { type: 'number', default: DEFAULTS.maxInFlight, describe: 'frames between decoder and encoder at most' })
+    .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N' })
+    .option('overwrite', { alias: 'y', type: 'boolean', default: false, describe: 'overwrite the output file' })
+    .example('$0 -i in.mp4 -o out.mp4', 'upscale x4 with the default model')
+    .example('$0 -i in.mkv -o out.mkv --scale 2 --model bicubic', 'x2 with bicubic, audio and subtitles copied')
+    .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
+    .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order');
+}
+
+type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
+
+async function handler(args: Args): Promise<void> {
+  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  try {
+    if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
+    const result = await runUpscaleJob({
+      input: args.input,
+      ...(args.inputFormat ? { inputFormat: args.inputFormat } : {}),
+      output: args.output,
+      ...(args.format ? { outputFormat: args.format } : {}),
+      model: args.model,
+      ...(args.modelDir ? { modelDirs: args.modelDir } : {}),
+      scale: args.scale,
+      device: args.device as Device,
+      ...(args.gpu !== undefined ? { gpu: args.gpu } : {}),
+      ...(args.threads ? { threads: args.threads } : {}),
+      encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
+      ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
+      overwrite: args.overwrite,
+      maxInFlight: args.maxInFlight,
+      ...(args.framerate ? { frameRate: parseRate(args.framerate, '--framerate') } : {}),
+      progress: !args.quiet,
+      ...(args.inject ? { inject: parseInject(args.inject) } : {}),
+      log,
+    });
+    const s = result.summary;
+    log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}`);
+    process.exitCode = result.exitCode;
+  } catch (err) {
+    process.exitCode = reportError(err, args.verbose);
+  }
+}
+
+export const upscaleCommand: CommandModule<object, Args> = {
+  command: ['$0', 'upscale'],
+  describe: 'upscale a video file, pipe or folder of frames',
+  builder: builder as unknown as CommandModule<object, Args>['builder'],
+  handler,
+};
