@@ -1,0 +1,96 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clips, probeVideoFrames } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-errors-'));
+const out = (name: string) => join(tmp, name);
+
+function oneLine(t: Tap.Test, stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  t.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(stderr)}`);
+  t.match(lines[0], pattern);
+}
+
+t.test('a missing input', async (t) => {
+  const r = runCli(['-i', join(tmp, 'nope.mp4'), '-o', out('a.mp4')]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /input '.*nope\.mp4': no such file or directory/);
+});
+
+t.test('an empty input', async (t) => {
+  const p = join(tmp, 'empty.mp4');
+  writeFileSync(p, '');
+  const r = runCli(['-i', p, '-o', out('b.mp4')]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /input '.*empty\.mp4': the file is empty/);
+});
+
+t.test('a text file as input', async (t) => {
+  const p = join(tmp, 'notes.txt');
+  writeFileSync(p, 'this is not a video, just some words\n'.repeat(20));
+  const r = runCli(['-i', p, '-o', out('c.mp4')]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /input '.*notes\.txt': a text file, not a video/);
+});
+
+t.test('an audio-only input', async (t) => {
+  const r = runCli(['-i', clips.audioOnly(), '-o', out('d.mp4')]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /input '.*audio-only\.m4a': no video stream \(found #0 audio aac\)/);
+});
+
+t.test('an unknown model', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', out('e.mp4'), '--model', 'no-such-model']);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /unknown model 'no-such-model' \(available: .*bicubic/);
+});
+
+t.test('an unwritable output', async (t) => {
+  const dir = join(tmp, 'readonly');
+  mkdirSync(dir);
+  chmodSync(dir, 0o500);
+  const target = join(dir, 'f.mp4');
+  const r = runCli(['-i', clips.small(), '-o', target]);
+  if (process.getuid?.() === 0) {
+    // root writes anywhere; a folder that does not exist is the unwritable case then
+    const r2 = runCli(['-i', clips.small(), '-o', join(tmp, 'no-such-dir', 'f.mp4')]);
+    t.equal(r2.code, 2);
+    oneLine(t, r2.stderr, /output '.*f\.mp4': folder .* does not exist/);
+    return;
+  }
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /output '.*f\.mp4': cannot open for writing: Permission denied/);
+});
+
+t.test('an output path in a missing folder', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', join(tmp, 'missing', 'out.mp4')]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /output '.*out\.mp4': folder .*missing does not exist/);
+});
+
+t.test('an existing output without -y', async (t) => {
+  const p = out('exists.mp4');
+  writeFileSync(p, 'x');
+  const r = runCli(['-i', clips.small(), '-o', p]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /output '.*exists\.mp4' already exists; use -y to overwrite it/);
+});
+
+t.test('stdout without a format', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', '-']);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /name the stream format with -f/);
+  t.equal(r.stdout.length, 0, 'nothing on stdout');
+});
+
+t.test('a failure mid-stream exits 1, names the stage, and leaves a playable file with the frames done', async (t) => {
+  const p = out('partial.mkv');
+  const r = runCli(['-i', clips.long(), '-o', p, '--inject', 'errorAfter=10', '--scale', '2', '-q']);
+  t.equal(r.code, 1);
+  oneLine(t, r.stderr, /error in injected: injected: injected failure at frame 10/);
+  const frames = probeVideoFrames(p);
+  t.ok(frames.length >= 8 && frames.length <= 10, `the file plays and holds the frames written (${frames.length})`);
+});

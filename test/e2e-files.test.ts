@@ -1,0 +1,155 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clips, decodeRgb, ffmpeg, packetMd5s, probeStreams, probeVideoFrames, psnrY, sharedData } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-e2e-'));
+
+t.test('vid4 walk: bicubic x4 matches ffmpeg bicubic on PSNR-Y, keeps every frame and its pts', async (t) => {
+  const lr = sharedData('vid4_walk', 'lr_x4.mkv');
+  const gt = sharedData('vid4_walk', 'gt.mkv');
+  if (!lr || !gt) return t.skip('../shared/data/vid4_walk is absent: skipping the Vid4 comparison');
+  const out = join(tmp, 'walk-bicubic.mkv');
+  const r = runCli(['-i', lr, '-o', out, '--model', 'bicubic', '-c:v', 'ffv1', '-q']);
+  t.equal(r.code, 0, r.stderr);
+  const outFrames = probeVideoFrames(out);
+  const inFrames = probeVideoFrames(lr);
+  t.equal(outFrames.length, 47, '47 frames out');
+  t.same(outFrames.map((f) => [f.width, f.height]), inFrames.map(() => [720, 480]), 'every frame 720x480');
+  t.same(outFrames.map((f) => f.ptsTime), inFrames.map((f) => f.ptsTime), 'pts equal to the input (in seconds)');
+
+  const ffOut = join(tmp, 'walk-ffmpeg.mkv');
+  ffmpeg(['-i', lr, '-vf', 'scale=iw*4:ih*4:flags=bicubic', '-c:v', 'ffv1', ffOut]);
+  const ref = decodeRgb(gt).frames;
+  const ours = decodeRgb(out).frames;
+  const theirs = decodeRgb(ffOut).frames;
+  const mean = (frames: Buffer[]) => frames.reduce((s, f, i) => s + psnrY(f, ref[i]!), 0) / frames.length;
+  const psnrOurs = mean(ours);
+  const psnrFfmpeg = mean(theirs);
+  t.comment(`PSNR-Y vs GT: stream-sr bicubic ${psnrOurs.toFixed(3)} dB, ffmpeg scale bicubic ${psnrFfmpeg.toFixed(3)} dB`);
+  t.ok(Math.abs(psnrOurs - psnrFfmpeg) <= 0.3, `within 0.3 dB (${psnrOurs.toFixed(3)} vs ${psnrFfmpeg.toFixed(3)})`);
+});
+
+t.test('AAC audio is copied packet for packet', async (t) => {
+  const input = clips.withAac();
+  const out = join(tmp, 'aac.mp4');
+  const r = runCli(['-i', input, '-o', out, '-q', '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  const want = packetMd5s(input, 'a');
+  t.ok(want.length > 10, 'the input has audio packets');
+  t.same(packetMd5s(out, 'a'), want, 'identical audio packets');
+  const v = probeStreams(out).find((s) => s.codec_type === 'video')!;
+  t.equal(v.width, 128);
+  t.equal(v.height, 96);
+  t.equal(probeVideoFrames(out).length, probeVideoFrames(input).length, 'frames in = frames out');
+});
+
+t.test('subtitles are copied into Matroska', async (t) => {
+  const input = clips.withSubtitles();
+  const out = join(tmp, 'subs.mkv');
+  const r = runCli(['-i', input, '-o', out, '-q', '--scale', '2', '-c:v', 'ffv1']);
+  t.equal(r.code, 0, r.stderr);
+  const subs = probeStreams(out).filter((s) => s.codec_type === 'subtitle');
+  t.equal(subs.length, 1, 'one subtitle stream');
+  t.equal(subs[0]?.codec_name, 'subrip');
+  t.same(packetMd5s(out, 's'), packetMd5s(input, 's'), 'identical subtitle packets');
+});
+
+t.test('a stream the container cannot take is named in a warning, not dropped silently', async (t) => {
+  const input = clips.withSubtitles();
+  const out = join(tmp, 'subs-dropped.mp4');
+  const r = runCli(['-i', input, '-o', out, '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /input stream #1 \(subtitle, subrip\) is not copied: mp4 does not take subrip subtitles/);
+});
+
+t.test('variable frame rate stays variable: every pts kept', async (t) => {
+  const input = clips.vfr();
+  const out = join(tmp, 'vfr.mkv');
+  const r = runCli(['-i', input, '-o', out, '-q', '--scale', '2', '-c:v', 'ffv1']);
+  t.equal(r.code, 0, r.stderr);
+  const inPts = probeVideoFrames(input).map((f) => f.ptsTime);
+  const gaps = new Set(inPts.slice(1).map((p, i) => Math.round((p - inPts[i]!) * 1000)));
+  t.ok(gaps.size > 1, `the input is really VFR (frame gaps ${[...gaps].join(', ')} ms)`);
+  t.same(probeVideoFrames(out).map((f) => f.ptsTime), inPts);
+});
+
+t.test('10-bit in gives 10-bit out', async (t) => {
+  const out = join(tmp, '10bit.mkv');
+  const r = runCli(['-i', clips.tenBit(), '-o', out, '-q', '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  const v = probeStreams(out).find((s) => s.codec_type === 'video')!;
+  t.equal(v.pix_fmt, 'yuv420p10le');
+  t.equal(v.codec_name, 'h264');
+});
+
+t.test('BT.709 limited range in keeps that tagging out', async (t) => {
+  const out = join(tmp, 'bt709.mp4');
+  const r = runCli(['-i', clips.bt709(), '-o', out, '-q', '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  const v = probeStreams(out).find((s) => s.codec_type === 'video')!;
+  t.equal(v.color_space, 'bt709');
+  t.equal(v.color_range, 'tv');
+  t.equal(v.color_primaries, 'bt709');
+  t.equal(v.color_transfer, 'bt709');
+});
+
+t.test('--pix-fmt overrides the output format', async (t) => {
+  const out = join(tmp, 'pixfmt-override.mkv');
+  const r = runCli(['-i', clips.small(), '-o', out, '-q', '--scale', '2', '--pix-fmt', 'yuv444p']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(probeStreams(out).find((s) => s.codec_type === 'video')!.pix_fmt, 'yuv444p');
+});
+
+// input format → [encoder, container, the format the output stream must have]
+const FAMILY: Record<string, [string, string, string]> = {
+  yuv420p: ['libx264', 'mkv', 'yuv420p'],
+  yuv422p: ['libx264', 'mkv', 'yuv422p'],
+  yuv444p: ['libx264', 'mkv', 'yuv444p'],
+  nv12: ['rawvideo', 'nut', 'nv12'],
+  rgb24: ['libx264', 'mkv', 'yuv444p'], // libx264 takes no RGB: the nearest is 4:4:4
+  gray: ['ffv1', 'mkv', 'gray'],
+  yuv420p10le: ['libx264', 'mkv', 'yuv420p10le'],
+};
+for (const [fmt, [codec, ext, expected]] of Object.entries(FAMILY)) {
+  t.test(`${fmt} input: upscaled, colours kept, written as ${expected} by ${codec}`, async (t) => {
+    const input = clips.pixfmt(fmt);
+    const out = join(tmp, `pixfmt-${fmt}.${ext}`);
+    const r = runCli(['-i', input, '-o', out, '-q', '--scale', '2', '--crf', '0', '-c:v', codec]);
+    t.equal(r.code, 0, r.stderr);
+    const v = probeStreams(out).find((s) => s.codec_type === 'video')!;
+    t.equal(v.pix_fmt, expected);
+    t.equal(v.width, 128);
+    // the x2 upscale, brought back down, resembles the input: colours survived both conversions
+    const down = join(tmp, `pixfmt-${fmt}-down.mkv`);
+    ffmpeg(['-i', out, '-vf', 'scale=64:48:flags=area', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', down]);
+    const a = decodeRgb(input).frames;
+    const b = decodeRgb(down).frames;
+    t.equal(b.length, a.length, 'frames in = frames out');
+    const p = psnrY(a[0]!, b[0]!);
+    t.ok(p > 25, `downscaled output is close to the input (PSNR-Y ${p.toFixed(1)} dB)`);
+  });
+}
+
+t.test('a folder of PNG frames is read in name order', async (t) => {
+  const dir = join(tmp, 'pngs');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=48x32:rate=25:duration=0.2', '-start_number', '8', join(dir + '-tmp-%d.png')]);
+  const { mkdirSync, renameSync, readdirSync } = await import('node:fs');
+  mkdirSync(dir);
+  // names whose numeric and code-point orders differ: 10.png sorts before 8.png and 9.png
+  for (const f of readdirSync(tmp).filter((n) => n.startsWith('pngs-tmp-'))) renameSync(join(tmp, f), join(dir, f.replace('pngs-tmp-', '')));
+  const out = join(tmp, 'pngs.mkv');
+  const r = runCli(['-i', dir, '-o', out, '-q', '--scale', '2', '-c:v', 'ffv1', '-r', '10']);
+  t.equal(r.code, 0, r.stderr);
+  const frames = probeVideoFrames(out);
+  t.equal(frames.length, 5);
+  t.same(frames.map((f) => f.ptsTime), [0, 0.1, 0.2, 0.3, 0.4]);
+  // frame 0 must be 10.png (testsrc2 frame 2), so compare against that file upscaled
+  const first = decodeRgb(join(dir, '10.png')).frames[0]!;
+  const down = join(tmp, 'pngs-down.mkv');
+  ffmpeg(['-i', out, '-frames:v', '1', '-vf', 'scale=48:32:flags=area', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', down]);
+  const p = psnrY(first, decodeRgb(down).frames[0]!);
+  t.ok(p > 28, `first output frame is 10.png (PSNR-Y ${p.toFixed(1)} dB)`);
+});

@@ -1,0 +1,35 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { clips, probeVideoFrames } from './helpers/media.js';
+import { startCli } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-signals-'));
+
+async function interrupt(signal: NodeJS.Signals, outName: string) {
+  const out = join(tmp, outName);
+  const child = startCli(['-i', clips.long(), '-o', out, '--inject', 'delayMs=40', '-v']);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // wait until the output is open and some frames are through, then interrupt
+  await new Promise((r) => setTimeout(r, 4000));
+  child.kill(signal);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stderr, out };
+}
+
+for (const [signal, expected] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  t.test(`${signal} halfway finishes a playable file holding the frames written so far`, async (t) => {
+    const { code, stderr, out } = await interrupt(signal, `${signal}.mp4`);
+    t.equal(code, expected, `exit ${expected}`);
+    const frames = probeVideoFrames(out);
+    t.ok(frames.length > 0 && frames.length < 300, `some but not all frames (${frames.length})`);
+    const written = Number(/(\d+) frames written/.exec(stderr)?.[1]);
+    t.equal(frames.length, written, 'the file holds every frame reported written');
+    // a full decode reports no errors: the trailer/index is there
+    const errors = execFileSync('ffmpeg', ['-v', 'error', '-i', out, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    t.equal(errors, '', 'decodes cleanly');
+  });
+}

@@ -1,0 +1,90 @@
+import { Subject, type OperatorFunction } from 'rxjs';
+import type { Frame, VideoInfo } from '../../src/core/frame.js';
+import type { HistoryWindow, SrModel } from '../../src/inference/sr-model.js';
+import { scaledInfo } from '../../src/core/frame.js';
+
+export const INFO: VideoInfo = {
+  width: 4,
+  height: 3,
+  pixelFormat: 'yuv420p',
+  timeBase: { num: 1, den: 90000 },
+  frameRate: { num: 25, den: 1 },
+  sampleAspect: { num: 1, den: 1 },
+  color: { matrix: 'bt709', range: 'tv', primaries: 'bt709', transfer: 'bt709' },
+};
+
+export function makeFrame(index: number, opts: { pts?: number; duration?: number; info?: VideoInfo; value?: number; discontinuity?: boolean } = {}): Frame {
+  const info = opts.info ?? INFO;
+  return {
+    info,
+    pts: opts.pts ?? index * 3600,
+    duration: opts.duration ?? 3600,
+    index,
+    rgb: new Float32Array(3 * info.width * info.height).fill(opts.value ?? index / 100),
+    ...(opts.discontinuity ? { discontinuity: true } : {}),
+  };
+}
+
+/** Push frames in, pull what came out (GstHarness for RxJS operators). */
+export class Harness {
+  readonly input = new Subject<Frame>();
+  readonly output: Frame[] = [];
+  error: unknown;
+  completed = false;
+
+  constructor(operator: OperatorFunction<Frame, Frame>) {
+    this.input.pipe(operator).subscribe({
+      next: (f) => this.output.push(f),
+      error: (e) => (this.error = e),
+      complete: () => (this.completed = true),
+    });
+  }
+
+  push(frame: Frame): void {
+    this.input.next(frame);
+  }
+
+  end(): void {
+    this.input.complete();
+  }
+
+  /** Waits until `count` frames came out, the stream failed, or it completed. */
+  async pull(count: number, timeoutMs = 5000): Promise<Frame[]> {
+    const t0 = Date.now();
+    while (this.output.length < count && !this.error && !this.completed) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${count} frames (have ${this.output.length})`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return this.output.slice(0, count);
+  }
+}
+
+/** A model that records every window it is given and returns a constant image (or fails). */
+export class RecordingModel implements SrModel {
+  readonly id = 'recording';
+  readonly windows: Array<{ current: number; previousInput: number | null; previousOutput: number | null }> = [];
+  disposed = false;
+
+  constructor(
+    readonly scale = 2,
+    readonly usesHistory = true,
+    private readonly behaviour: { delayMs?: number; failAt?: number; onRun?: () => void } = {},
+  ) {}
+
+  async configure(input: VideoInfo): Promise<VideoInfo> {
+    return scaledInfo(input, this.scale);
+  }
+
+  async upscale(w: HistoryWindow): Promise<Float32Array> {
+    this.behaviour.onRun?.();
+    this.windows.push({ current: w.current.index, previousInput: w.previousInput?.index ?? null, previousOutput: w.previousOutput?.index ?? null });
+    if (this.behaviour.delayMs) await new Promise((r) => setTimeout(r, this.behaviour.delayMs));
+    if (this.behaviour.failAt === w.current.index) throw new Error(`model broke on frame ${w.current.index}`);
+    const { width, height } = w.current.info;
+    return new Float32Array(3 * width * height * this.scale * this.scale).fill(w.current.rgb[0] ?? 0);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,65 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseManifest, readManifest } from '../src/models/manifest.js';
+import { findModel, searchPath } from '../src/models/registry.js';
+
+const good = {
+  format: 'stream-sr-model/1',
+  id: 'm',
+  kind: 'image',
+  variants: [{ scale: 4, file: 'm.onnx' }],
+  inputs: { frame: 'input' },
+  output: 'output',
+  layout: 'NCHW',
+  range: [0, 1],
+  history: false,
+};
+
+t.test('a valid manifest resolves files next to it', async (t) => {
+  const m = parseManifest(good, '/models/m/model.json');
+  t.equal(m.variants[0]?.file, '/models/m/m.onnx');
+  t.equal(m.dir, '/models/m');
+});
+
+t.test('every bad field is named', async (t) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...good, format: undefined }, /missing field 'format'/],
+    [{ ...good, variants: [] }, /field 'variants' must be a non-empty list/],
+    [{ ...good, variants: [{ scale: 3.5, file: 'x' }] }, /variants\[0\]: field 'scale' must be an integer scale factor/],
+    [{ ...good, variants: [{ scale: 4 }] }, /variants\[0\]: missing field 'file'/],
+    [{ ...good, inputs: {} }, /inputs: missing field 'frame'/],
+    [{ ...good, layout: 'CHW' }, /field 'layout' must be 'NCHW' or 'NHWC'/],
+    [{ ...good, range: [1, 0] }, /field 'range' must be \[low, high\]/],
+    [{ ...good, history: 'yes' }, /field 'history' must be true or false/],
+    [{ ...good, history: true }, /'history' is true but 'inputs' names neither/],
+    [{ ...good, output: undefined }, /missing field 'output'/],
+  ];
+  for (const [json, pattern] of cases) t.throws(() => parseManifest(json, 'x/model.json'), pattern);
+});
+
+t.test('unreadable or non-JSON manifests fail with the path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+  writeFileSync(join(dir, 'model.json'), '{ nope');
+  await t.rejects(readManifest(join(dir, 'model.json')), /model manifest .*model\.json: not valid JSON/);
+  await t.rejects(readManifest(join(dir, 'absent.json')), /cannot read it/);
+});
+
+t.test('lookup: --model-dir first, then STREAM_SR_MODEL_PATH, then models/; a missing file is named', async (t) => {
+  const a = mkdtempSync(join(tmpdir(), 'models-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'models-b-'));
+  for (const [dir, tag] of [[a, 'a'], [b, 'b']] as const) {
+    mkdirSync(join(dir, 'm'));
+    writeFileSync(join(dir, 'm', 'model.json'), JSON.stringify({ ...good, description: tag }));
+    writeFileSync(join(dir, 'm', 'm.onnx'), '');
+  }
+  t.equal((await findModel('m', [a], { STREAM_SR_MODEL_PATH: b })).description, 'a');
+  t.equal((await findModel('m', [], { STREAM_SR_MODEL_PATH: b })).description, 'b');
+  t.equal((await findModel(join(b, 'm', 'model.json'))).description, 'b', 'a path to model.json works');
+  t.same(searchPath([a], { STREAM_SR_MODEL_PATH: b }).slice(0, 2), [a, b]);
+  mkdirSync(join(a, 'broken'));
+  writeFileSync(join(a, 'broken', 'model.json'), JSON.stringify({ ...good, id: 'broken' }));
+  await t.rejects(findModel('broken', [a], {}), /model broken: variant x4 file .*m\.onnx is missing/);
+  await t.rejects(findModel('nothing', [a], {}), /unknown model 'nothing' \(available: .*broken.*m/);
+});
