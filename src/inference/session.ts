@@ -7,6 +7,12 @@ export interface SessionSettings {
   readonly device: DeviceOptions;
   /** Intra-op threads; 0 or undefined lets ONNX Runtime choose (one per core). */
   readonly threads?: number;
+  /** Run GPU providers in half precision (graph I/O stays float32). */
+  readonly fp16?: boolean;
+  /** TensorRT: where built engines are cached between runs. */
+  readonly engineCacheDir?: string;
+  /** TensorRT: the fixed input shape engines are built for (the reference's --image_height/--image_width). */
+  readonly fixedInputShape?: { readonly height: number; readonly width: number };
   readonly log: Logger;
 }
 

@@ -8,6 +8,13 @@ export interface LoadModelOptions {
   readonly scale: number;
   readonly modelDirs?: readonly string[];
   readonly session: SessionSettings;
+  /** Options of diffusion models (stream-diffvsr); other kinds ignore them. */
+  readonly diffusion?: {
+    readonly steps?: number;
+    readonly seed?: number;
+    /** Scene-cut threshold: above it, the history is dropped. */
+    readonly resetThreshold?: number;
+  };
 }
 
 /** Finds a model by id or manifest path and opens it for the requested scale. */
