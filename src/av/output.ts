@@ -41,6 +41,8 @@ export interface OutputOptions {
   /** Muxer private options (e.g. hls_time); network outputs open their own I/O. */
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** The muxer that really holds the streams (segment: mp4, mpegts...); decides what is copied. */
+  readonly innerContainer?: string;
 }
 
 export function defaultCodec(container: string): string {
@@ -93,6 +95,8 @@ export class AvOutput {
     } catch (err) {
       throw new UsageError(`output '${opts.label}': unknown container '${opts.container}'`, { cause: err });
     }
+    // muxers that open their own I/O (rtsp, hls, segment) connect to or write to this in writeHeader
+    this.muxer.url = opts.url;
     const globalHeader = Boolean((this.muxer.oformat as unknown as { flags: { GLOBALHEADER?: boolean } }).flags.GLOBALHEADER);
     this.encoder = this.makeEncoder(globalHeader);
     this.videoStream = this.muxer.newStream({ name: this.codec === 'wrapped_avframe' ? 'wrapped_avframe' : this.encoder.name, time_base: [opts.video.timeBase.num, opts.video.timeBase.den], interleaved: true });
@@ -160,7 +164,7 @@ export class AvOutput {
   }
 
   private addCopyStream(copy: CopyStream): void {
-    const refusal = copyRefusal(this.opts.container, copy.kind, copy.codec);
+    const refusal = copyRefusal(this.opts.innerContainer ?? this.opts.container, copy.kind, copy.codec);
     if (refusal) {
       this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${refusal}`);
       return;

@@ -79,8 +79,10 @@ function rgbToFloatPlanes(rgb: Float32Array, width: number, height: number): AvF
 export class ToFloatRgb {
   private constructor(private readonly filterer: Beamcoder.Filterer) {}
 
-  static async create(input: PictureFormat): Promise<ToFloatRgb> {
-    const opts = [SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
+  /** `size`: scale to this picture size too (a live stream whose resolution changed mid-run). */
+  static async create(input: PictureFormat, size?: { width: number; height: number }): Promise<ToFloatRgb> {
+    const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
+    const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
     // FFmpeg 5.1's swscale turns gray into green when writing planar float RGB (it reads absent
     // chroma as 0, not as neutral); widening to 4:4:4 first gives neutral chroma, losslessly.
     const widen = formatTraits(input.pixelFormat).family === 'gray' ? 'format=yuv444p16le,' : '';
