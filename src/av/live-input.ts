@@ -130,7 +130,7 @@ export class LiveConnection {
     const ts = valid(packet.pts) ? packet.pts : valid(packet.dts) ? packet.dts : undefined;
     if (ts === undefined || !this.sawKeyframe || !this.timeline.anchored) return [];
     const us = this.timeline.map(key, ts, tb, false);
-    if (us === undefined) return [];
+    if (us === undefined || us < this.timeline.startUs) return []; // from before the first picture
     const last = this.lastCopyUs.get(packet.stream_index);
     if (last !== undefined && us <= last) return []; // from before this connection's start: would go backwards
     this.lastCopyUs.set(packet.stream_index, us);

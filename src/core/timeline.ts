@@ -33,6 +33,11 @@ export class LiveTimeline {
     return this.originUs !== undefined;
   }
 
+  /** Where the current connection (or the last jump) starts on the timeline. */
+  get startUs(): number {
+    return this.baseUs;
+  }
+
   /**
    * Maps a stream timestamp onto the timeline (microseconds). `anchor`: this timestamp may start the
    * connection's timeline (video); other streams wait for it and get undefined until then.

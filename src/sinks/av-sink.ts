@@ -20,6 +20,8 @@ export interface AvSinkOptions {
   readonly stats: RunStats;
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** The muxer inside a segment/hls muxer, which decides what is copied. */
+  readonly innerContainer?: string;
 }
 
 /** Resolves the FFmpeg muxer for an output, or throws a UsageError that says how to name one. */
@@ -65,6 +67,7 @@ export class AvSink implements Sink {
       copyStreams: source.copyStreams,
       ...(this.opts.muxerOptions ? { muxerOptions: this.opts.muxerOptions } : {}),
       ...(this.opts.openOwnIO !== undefined ? { openOwnIO: this.opts.openOwnIO } : {}),
+      ...(this.opts.innerContainer ? { innerContainer: this.opts.innerContainer } : {}),
     });
     this.warnings.push(...this.output.warnings);
     if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat) {
