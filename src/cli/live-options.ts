@@ -58,7 +58,7 @@ export function liveSettingsFrom(args: LiveArgs): LiveSettings {
 export function liveSummary(m: MetricsSnapshot): string {
   const parts: string[] = [];
   if (m.latencyP50Ms !== null) parts.push(`latency p50 ${m.latencyP50Ms.toFixed(0)} ms p95 ${(m.latencyP95Ms ?? 0).toFixed(0)} ms`);
-  parts.push(`${m.framesDropped} dropped`);
+  parts.push(`${m.framesIn} in, ${m.framesDropped} dropped`);
   if (m.modelFrames || m.fallbackFrames) parts.push(`${m.fallbackFrames} of ${m.modelFrames + m.fallbackFrames} by the fallback model`);
   if (m.reconnects) parts.push(`${m.reconnects} reconnect${m.reconnects === 1 ? '' : 's'}`);
   return parts.join(', ');

@@ -170,7 +170,9 @@ export class LiveSource implements Source {
         }
         this.backoff.reset();
         read.stats.count('framesIn');
+        const peak = queue.peak;
         queue.push({ ...item, index: nextIndex() });
+        if (queue.peak > peak) read.stats.count('queuePeak', queue.peak - peak);
       }
     }
     return { kind: 'stopped' };

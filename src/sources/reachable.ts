@@ -16,8 +16,9 @@ export function checkReachable(url: string, timeoutMs: number): Promise<void> {
     return Promise.resolve();
   }
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
-  const port = parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme];
-  if (port === undefined) return Promise.resolve();
+  const defaultPort = DEFAULT_PORTS[scheme];
+  if (defaultPort === undefined) return Promise.resolve(); // not carried over TCP (srt, udp, rtp)
+  const port = parsed.port ? Number(parsed.port) : defaultPort;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
