@@ -66,6 +66,7 @@ async function handler(args: Args): Promise<void> {
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
     log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
+    if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     process.exitCode = result.exitCode;
   } catch (err) {
     process.exitCode = reportError(err, args.verbose);
