@@ -169,7 +169,9 @@ export class AvOutput {
       this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${refusal}`);
       return;
     }
-    const out = this.muxer.newStream(copy.handle as Beamcoder.Stream);
+    const input = copy.handle as Beamcoder.Stream;
+    const out = this.muxer.newStream({ name: copy.codec, time_base: [copy.timeBase.num, copy.timeBase.den] });
+    copyStreamParams(input, out);
     out.time_base = [copy.timeBase.num, copy.timeBase.den];
     this.copyMap.set(copy.index, { out, inTb: copy.timeBase });
   }
@@ -287,6 +289,24 @@ export class AvOutput {
       // already closed by FFmpeg
     }
   }
+}
+
+/**
+ * Copies a copied stream's description field by field. Handing the input stream to newStream would
+ * make the output share the input's AVCodecParameters (beamcoder swaps the pointer), which dangle
+ * once that input is closed: a live source closes its connection on every reconnect while the
+ * output (and the segment and HLS muxers, which copy the parameters at every new file) goes on.
+ */
+function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
+  const from = input.codecpar as unknown as { toJSON(): Record<string, unknown>; extradata: Buffer | null };
+  const to = out.codecpar as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(from.toJSON())) {
+    if (['type', 'name', 'codec_id', 'codec_type', 'extradata'].includes(key) || value === null || value === undefined) continue;
+    to[key] = value;
+  }
+  if (from.extradata && from.extradata.length) to.extradata = Buffer.from(from.extradata);
+  if (input.metadata) out.metadata = { ...input.metadata };
+  out.disposition = { ...input.disposition };
 }
 
 function pairOf(v: number[]): Rational {
