@@ -1,6 +1,7 @@
 /** Every default in one place: the CLI options and the pipeline schema both read these. */
 export const DEFAULTS = {
-  model: 'bicubic',
+  /** Converted at set-up (`make models`) from npm @upscalerjs/esrgan-slim. */
+  model: 'esrgan-slim',
   scale: 4,
   device: 'cpu',
   maxInFlight: 2,

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
+import { catalogEntry, installHint } from './catalog.js';
 import { readManifest, type ModelManifest } from './manifest.js';
 
 export const MANIFEST = 'model.json';
@@ -32,6 +33,8 @@ export async function findModel(name: string, modelDirs: readonly string[] = [],
     const path = join(dir, name, MANIFEST);
     if (existsSync(path)) return checkFiles(await readManifest(path));
   }
+  const entry = catalogEntry(name);
+  if (entry) throw new UsageError(`model '${name}' is known but not installed here: ${installHint(entry)} (searched ${dirs.join(', ')})`);
   const known = await listModelIds(dirs);
   const hint = known.length ? `available: ${known.join(', ')}` : 'no models are installed; run `make models`';
   throw new UsageError(`unknown model '${name}' (${hint}; searched ${dirs.join(', ')})`);
@@ -49,7 +52,8 @@ export async function listModelIds(dirs: readonly string[]): Promise<string[]> {
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && existsSync(join(dir, entry.name, MANIFEST))) ids.add(entry.name);
+      // dot folders are models being installed (see install.ts), not models
+      if (entry.isDirectory() && !entry.name.startsWith('.') && existsSync(join(dir, entry.name, MANIFEST))) ids.add(entry.name);
     }
   }
   return [...ids].sort();
