@@ -33,6 +33,10 @@ async function pull(args: ModelsArgs, out: string): Promise<void> {
       });
       process.stderr.write(`stream-sr: ${id} converted and registered in ${dir}\n`);
     }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    process.stderr.write('stream-sr: interrupted; the model being pulled was not registered\n');
+    process.exitCode = 130;
   } finally {
     process.off('SIGINT', stop);
   }
