@@ -7,6 +7,9 @@ import { ort, type Ort } from './ort.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
 import type { HistoryWindow, SrModel } from './sr-model.js';
 import { fromTensorData, tensorDims, toTensorData } from './tensor.js';
+import { checkGraphMatchesManifest } from './graph-check.js';
+
+export { checkGraphMatchesManifest };
 
 /**
  * A model that is one ONNX graph per scale: single-frame models, and causal models whose graph also
@@ -81,20 +84,4 @@ export class ImageModel implements SrModel {
 function sameSizeOrZeros(frame: Frame | null, width: number, height: number): Float32Array {
   if (frame && frame.info.width === width && frame.info.height === height) return frame.rgb;
   return new Float32Array(3 * width * height);
-}
-
-/** The manifest's input and output names must be the graph's, so a mismatch fails at load, naming the tensor. */
-export function checkGraphMatchesManifest(m: ModelManifest, session: OnnxSession, file: string): void {
-  const named = [m.inputs.frame, m.inputs.previousFrame, m.inputs.previousOutput].filter((n): n is string => Boolean(n));
-  for (const name of named) {
-    if (!session.inputs.has(name)) {
-      throw new UsageError(`model ${m.id}: manifest input '${name}' is not an input of ${file} (graph inputs: ${[...session.inputs.keys()].join(', ')})`);
-    }
-  }
-  for (const name of session.inputs.keys()) {
-    if (!named.includes(name)) throw new UsageError(`model ${m.id}: graph input '${name}' of ${file} is not named in the manifest's 'inputs'`);
-  }
-  if (!session.outputs.has(m.output)) {
-    throw new UsageError(`model ${m.id}: manifest output '${m.output}' is not an output of ${file} (graph outputs: ${[...session.outputs.keys()].join(', ')})`);
-  }
 }

@@ -40,12 +40,12 @@ export function downloadBytes(src: DownloadSource): number {
  * Every model `--model` can name: the installed ones (the folder that wins the lookup), then the
  * known ones not installed yet, with the command that installs them.
  */
-export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ModelRow[]> {
+export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir?: string): Promise<ModelRow[]> {
   const rows: ModelRow[] = [];
-  const installed = await listModelIds(searchPath(modelDirs, env));
+  const installed = await listModelIds(searchPath(modelDirs, env, builtinDir));
   for (const id of installed) {
     try {
-      rows.push(installedRow(await findModel(id, modelDirs, env)));
+      rows.push(installedRow(await findModel(id, modelDirs, env, builtinDir)));
     } catch (err) {
       rows.push({ id, scales: '-', size: '-', history: '-', status: `unusable: ${errorMessage(err)}`, location: '-' });
     }

@@ -12,9 +12,9 @@ export const MANIFEST = 'model.json';
  * Folders searched for `<id>/model.json`, first match wins: --model-dir folders, then
  * STREAM_SR_MODEL_PATH entries, then the package's own models/.
  */
-export function searchPath(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
+export function searchPath(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir = join(packageRoot(), 'models')): string[] {
   const fromEnv = (env.STREAM_SR_MODEL_PATH ?? '').split(delimiter).filter(Boolean);
-  return [...modelDirs, ...fromEnv, join(packageRoot(), 'models')].map((d) => resolve(d));
+  return [...modelDirs, ...fromEnv, builtinDir].map((d) => resolve(d));
 }
 
 function looksLikePath(name: string): boolean {
@@ -22,13 +22,13 @@ function looksLikePath(name: string): boolean {
 }
 
 /** Finds a model by id, or by a path to its model.json (or its folder). */
-export async function findModel(name: string, modelDirs: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<ModelManifest> {
+export async function findModel(name: string, modelDirs: readonly string[] = [], env?: NodeJS.ProcessEnv, builtinDir?: string): Promise<ModelManifest> {
   if (looksLikePath(name)) {
     const path = name.endsWith('.json') ? name : join(name, MANIFEST);
     if (!existsSync(path)) throw new UsageError(`model '${name}': no such file ${path}`);
     return checkFiles(await readManifest(path));
   }
-  const dirs = searchPath(modelDirs, env);
+  const dirs = searchPath(modelDirs, env, builtinDir);
   for (const dir of dirs) {
     const path = join(dir, name, MANIFEST);
     if (existsSync(path)) return checkFiles(await readManifest(path));
