@@ -4,6 +4,8 @@ export const DEFAULTS = {
   model: 'esrgan-slim',
   scale: 4,
   device: 'cpu',
+  /** TensorRT engine cache, under the user's cache folder ($XDG_CACHE_HOME, else ~/.cache). */
+  engineCacheSubdir: 'stream-sr/trt',
   maxInFlight: 2,
   videoCodec: 'libx264',
   crf: 18,

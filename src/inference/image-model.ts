@@ -8,6 +8,8 @@ import { OnnxSession, describeShape, type SessionSettings } from './session.js';
 import type { HistoryWindow, SrModel } from './sr-model.js';
 import { fromTensorData, tensorDims, toTensorData } from './tensor.js';
 import { checkGraphMatchesManifest } from './graph-check.js';
+import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
+import type { Logger } from '../core/log.js';
 
 export { checkGraphMatchesManifest };
 
@@ -24,6 +26,8 @@ export class ImageModel implements SrModel {
     private readonly manifest: ModelManifest,
     readonly scale: number,
     private readonly session: OnnxSession,
+    private readonly providerSetup: ProviderSetup = {},
+    private readonly log?: Logger,
   ) {
     this.id = manifest.id;
     this.usesHistory = manifest.history;
@@ -31,9 +35,11 @@ export class ImageModel implements SrModel {
 
   static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<ImageModel> {
     const variant = variantFor(manifest, scale);
-    const session = await OnnxSession.create(manifest.id, variant.file, settings);
+    const setup = setUpProviders(manifest, scale, settings);
+    const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings));
     checkGraphMatchesManifest(manifest, session, variant.file);
-    return new ImageModel(manifest, scale, session);
+    const used = session.providers[0] === 'tensorrt' ? setup : {};
+    return new ImageModel(manifest, scale, session, used, settings.log);
   }
 
   async configure(input: VideoInfo): Promise<VideoInfo> {
@@ -41,6 +47,7 @@ export class ImageModel implements SrModel {
     if (input.width < min || input.height < min) {
       throw new UsageError(`model ${this.id} needs frames of at least ${min}x${min}, the input is ${input.width}x${input.height}`);
     }
+    checkRequiredInput(this.providerSetup, input, this.id);
     this.input = input;
     return scaledInfo(input, this.scale);
   }
@@ -73,6 +80,7 @@ export class ImageModel implements SrModel {
   }
 
   async dispose(): Promise<void> {
+    if (this.log) checkEngineWritten(this.providerSetup, (msg) => this.log!.warn(msg));
     await this.session.release();
   }
 
