@@ -71,7 +71,7 @@ export class ImageModel implements SrModel {
     if (!out || out.dims.length !== 4 || out.dims.some((d, i) => d !== expected[i])) {
       throw new InferenceError(`model ${this.id} (frame ${current.index}): output '${m.output}' is ${out ? describeShape(out.dims) : 'missing'}, expected ${describeShape(expected)}`);
     }
-    return fromTensorData(out.data as Float32Array, width * this.scale, height * this.scale, m.layout, m.range);
+    return fromTensorData(out.data as Float32Array, width * this.scale, height * this.scale, m.layout, m.range, m.history);
   }
 
   private tensor(rgb: Float32Array, width: number, height: number): Ort.Tensor {

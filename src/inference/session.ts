@@ -129,6 +129,8 @@ function sessionOptions(providers: readonly ProviderName[], settings: SessionSet
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Idle ORT threads would otherwise spin on the two cores the decoder and encoder need.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     ...settings.tuning,
   };
 }
