@@ -70,6 +70,7 @@ test: models samples
 bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
+	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node

@@ -18,8 +18,8 @@ function noise(c: number, h: number, w: number, seed: number): Planar {
   return { c, h, w, data: Float64Array.from({ length: c * h * w }, () => rnd() * 255) };
 }
 
-async function checkAgainstReference(t: Tap.Test, name: string, modelJson: string, x: Planar): Promise<Planar> {
-  const onnx = tfjsToOnnx(await readTfjsModel(modelJson), { graphName: name });
+async function checkAgainstReference(t: Tap.Test, name: string, modelJson: string, x: Planar, foldUpsampling = true): Promise<Planar> {
+  const onnx = tfjsToOnnx(await readTfjsModel(modelJson), { graphName: name, foldUpsampling });
   const ours = await runOnnx(onnx, tmp, name, x);
   const ref = nhwcToPlanar(kerasReference(modelJson, planarToNhwc(x)));
   const err = maxAbsDiff(ours, ref);
@@ -61,6 +61,27 @@ t.test('Activation (relu, sigmoid, tanh, linear), ReLU, Concatenate (axis 3 and 
   ];
   const y = await checkAgainstReference(t, 'layers', writeTfjsModel(join(tmp, 'layers'), layers), noise(3, 5, 7, 2));
   t.same([y.c, y.h, y.w], [3, 10, 21], 'UpSampling2D [2,3] scales height by 2 and width by 3');
+});
+
+t.test('UpSampling2D folded into the convolution after it (sub-pixel form) matches the reference, as does the unfolded graph', async (t) => {
+  for (const [k, dilation, s] of [[3, 1, 4], [2, 1, 2], [3, 2, 3], [5, 1, 4]] as const) {
+    const layers: FixtureLayer[] = [
+      input(3),
+      conv('a', ['LR'], [3, 3, 3, 5], { activation: 'relu' }),
+      { className: 'UpSampling2D', name: 'up', inputs: ['a'], config: { size: [s, s], interpolation: 'nearest' } },
+      conv('b', ['up'], [k, k, 5, 3], { dilation_rate: [dilation, dilation], activation: 'relu' }),
+    ];
+    const path = writeTfjsModel(join(tmp, `fold-${k}-${dilation}-${s}`), layers, 'keras2', k * 10 + s);
+    const x = noise(3, 5, 6, k + s);
+    const folded = await checkAgainstReference(t, `folded k${k} d${dilation} x${s}`, path, x, true);
+    const plain = await checkAgainstReference(t, `unfolded k${k} d${dilation} x${s}`, path, x, false);
+    t.same([folded.h, folded.w], [5 * s, 6 * s]);
+    t.ok(maxAbsDiff(folded, plain) <= TOLERANCE, 'folded and unfolded agree');
+  }
+  const model = await readTfjsModel(join(tmp, 'fold-3-1-4', 'model.json'));
+  const ops = (fold: boolean) => new TextDecoder('latin1').decode(tfjsToOnnx(model, { graphName: 'ops', foldUpsampling: fold }));
+  t.ok(ops(true).includes('DepthToSpace') && !ops(true).includes('Resize'), 'folded: DepthToSpace, no Resize');
+  t.ok(ops(false).includes('Resize'), 'unfolded: Resize');
 });
 
 for (const style of ['sequential', 'keras3'] as FixtureStyle[]) {

@@ -45,7 +45,7 @@ export async function measurePipeline(opts: { model: string; scale: number; inpu
   const dir = mkdtempSync(join(tmpdir(), 'stream-sr-bench-'));
   const stats = new RunStats();
   try {
-    const sink = new AvSink({ output: join(dir, 'out.mkv'), encoder: { crf: 18, preset: 'veryfast' }, stats });
+    const sink = new AvSink({ output: join(dir, 'out.mp4'), encoder: { crf: 18, preset: 'veryfast' }, stats });
     const loopStart = performance.now();
     const summary = await runPipeline({ source: new AvSource({ input: opts.input }), model, sink, log: silentLogger, stats, before: [identity({ eosAfter: opts.frames })] });
     const wall = (performance.now() - loopStart) / 1000;

@@ -1,22 +1,28 @@
 import { UsageError } from '../core/errors.js';
 import { GraphBuilder, encodeModel } from '../onnx/graph.js';
 import { nameGraphOutput } from './graph-output.js';
+import { subPixelConv } from './sub-pixel.js';
 import { layerWeight, type TfjsLayer, type TfjsModel } from './tfjs-model.js';
 
 /** A tensor of the NCHW graph standing for a Keras layer's output. */
 interface Value {
   readonly name: string;
   readonly channels: number;
+  /** Nearest upsampling still to apply: folded into the convolution that alone reads it. */
+  readonly upsample?: number;
 }
 
 interface Emit {
   readonly g: GraphBuilder;
   readonly model: TfjsModel;
   readonly values: Map<string, Value>;
+  readonly fold: boolean;
 }
 
 export interface ConvertOptions {
   readonly graphName: string;
+  /** Fold UpSampling2D into the convolution after it (default true; see sub-pixel.ts). */
+  readonly foldUpsampling?: boolean;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -33,7 +39,7 @@ export function tfjsToOnnx(model: TfjsModel, opts: ConvertOptions): Uint8Array {
   if (model.inputLayers.length !== 1 || model.outputLayers.length !== 1) {
     throw new UsageError(`TensorFlow.js model ${model.source}: ${model.inputLayers.length} inputs and ${model.outputLayers.length} outputs; one of each is supported`);
   }
-  const e: Emit = { g: new GraphBuilder(opts.graphName), model, values: new Map() };
+  const e: Emit = { g: new GraphBuilder(opts.graphName), model, values: new Map(), fold: opts.foldUpsampling ?? true };
   for (const layer of model.layers) e.values.set(layer.name, emitLayer(e, layer));
   const out = e.values.get(model.outputLayers[0]!)!;
   nameGraphOutput(e.g, out.name, 'output');
@@ -112,12 +118,18 @@ function emitConv(e: Emit, layer: TfjsLayer): Value {
   const [dh, dw] = pair(c.dilation_rate, 1);
   const [top, bottom] = c.padding === 'same' ? samePads(kh, dh) : [0, 0];
   const [left, right] = c.padding === 'same' ? samePads(kw, dw) : [0, 0];
-  const w = e.g.constant(`${layer.name}/kernel`, 'float32', [cout, cin, kh, kw], hwioToOihw(kernel.data, kh, kw, cin, cout));
-  const inputs = [x.name, w];
-  if (c.use_bias !== false) {
-    const bias = layerWeight(e.model, layer.name, 'bias') ?? unsupported(e, layer, `weight '${layer.name}/bias' is missing`);
-    inputs.push(e.g.constant(`${layer.name}/bias`, 'float32', [cout], bias.data));
+  const oihw = hwioToOihw(kernel.data, kh, kw, cin, cout);
+  const bias = c.use_bias === false ? undefined : (layerWeight(e.model, layer.name, 'bias') ?? unsupported(e, layer, `weight '${layer.name}/bias' is missing`)).data;
+  if (x.upsample) {
+    const s = x.upsample;
+    const sub = subPixelConv(oihw, [cout, cin, kh, kw], s, [dh, dw], [top, left], bias);
+    const inputs = [x.name, e.g.constant(`${layer.name}/kernel`, 'float32', sub.dims, sub.weights), ...(sub.bias ? [e.g.constant(`${layer.name}/bias`, 'float32', [sub.dims[0]], sub.bias)] : [])];
+    const phases = e.g.op('Conv', inputs, { kernel_shape: [sub.dims[2], sub.dims[3]], pads: sub.pads, strides: [1, 1] });
+    const name = e.g.op('DepthToSpace', [phases], { blocksize: s, mode: 'CRD' });
+    return activation(e, layer, { name, channels: cout }, String(c.activation ?? 'linear'));
   }
+  const inputs = [x.name, e.g.constant(`${layer.name}/kernel`, 'float32', [cout, cin, kh, kw], oihw)];
+  if (bias) inputs.push(e.g.constant(`${layer.name}/bias`, 'float32', [cout], bias));
   const name = e.g.op('Conv', inputs, { kernel_shape: [kh, kw], pads: [top, left, bottom, right], dilations: [dh, dw], strides: [1, 1] });
   return activation(e, layer, { name, channels: cout }, String(c.activation ?? 'linear'));
 }
@@ -170,6 +182,13 @@ function emitAdd(e: Emit, layer: TfjsLayer): Value {
   return { name, channels: xs[0]!.channels };
 }
 
+/** Folding needs one reader, a 'same' convolution (its output keeps the upsampled size). */
+function onlyReaderIsSameConv(e: Emit, layer: TfjsLayer): boolean {
+  const readers = e.model.layers.filter((l) => l.inputs.includes(layer.name));
+  const reader = readers[0];
+  return readers.length === 1 && reader!.className === 'Conv2D' && reader!.config.padding === 'same' && !e.model.outputLayers.includes(layer.name);
+}
+
 /** Keras nearest upsampling repeats pixels: ONNX Resize nearest with asymmetric coordinates and floor. */
 function emitUpSampling(e: Emit, layer: TfjsLayer): Value {
   const c = layer.config;
@@ -177,6 +196,7 @@ function emitUpSampling(e: Emit, layer: TfjsLayer): Value {
   if ((c.interpolation ?? 'nearest') !== 'nearest') unsupported(e, layer, `interpolation '${String(c.interpolation)}' is not supported (nearest only)`);
   if ((c.data_format ?? 'channels_last') !== 'channels_last') unsupported(e, layer, `data_format ${String(c.data_format)} is not supported`);
   const [sh, sw] = pair(c.size, 2);
+  if (e.fold && sh === sw && onlyReaderIsSameConv(e, layer)) return { ...x, upsample: sh };
   const scales = e.g.constant(`${layer.name}/scales`, 'float32', [4], [1, 1, sh, sw]);
   const name = e.g.op('Resize', [x.name, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
   return { name, channels: x.channels };
