@@ -27,6 +27,16 @@ async function checkAgainstReference(t: Tap.Test, name: string, modelJson: strin
   return ours;
 }
 
+/** The graph taking and giving 0..1 (scales folded in or as Mul nodes) against the 0..255 reference. */
+async function checkUnitRange(t: Tap.Test, name: string, modelJson: string, x: Planar): Promise<string> {
+  const onnx = tfjsToOnnx(await readTfjsModel(modelJson), { graphName: name, inputScale: 255, outputScale: 1 / 255 });
+  const ours = await runOnnx(onnx, tmp, name, { ...x, data: x.data.map((v) => v / 255) });
+  const ref = nhwcToPlanar(kerasReference(modelJson, planarToNhwc(x)));
+  const err = maxAbsDiff({ ...ours, data: ours.data.map((v) => v * 255) }, ref);
+  t.ok(err <= TOLERANCE, `${name} on 0..1: max abs error ${err.toExponential(2)} (0..255 scale) ≤ ${TOLERANCE}`);
+  return new TextDecoder('latin1').decode(onnx);
+}
+
 const conv = (name: string, inputs: string[], kernel: [number, number, number, number], config: Record<string, unknown> = {}): FixtureLayer => ({ className: 'Conv2D', name, inputs, kernel, config });
 const input = (c: number): FixtureLayer => ({ className: 'InputLayer', name: 'LR', config: { batch_input_shape: [null, null, null, c], dtype: 'float32' } });
 
@@ -84,6 +94,15 @@ t.test('UpSampling2D folded into the convolution after it (sub-pixel form) match
   t.ok(ops(false).includes('Resize'), 'unfolded: Resize');
 });
 
+t.test('0..255 models converted to take and give 0..1: scales folded into the end convolutions, or Mul nodes', async (t) => {
+  const folded = [input(3), conv('first', ['LR'], [3, 3, 3, 4], { activation: 'relu' }), conv('last', ['first'], [3, 3, 4, 3], { activation: 'relu' })];
+  const text = await checkUnitRange(t, 'scale-folded', writeTfjsModel(join(tmp, 'scale-folded'), folded), noise(3, 6, 7, 11));
+  t.notOk(text.includes('Mul'), 'no Mul node: the scales are in the weights');
+  const unfoldable = [input(3), conv('c', ['LR'], [3, 3, 3, 3]), { className: 'Add', name: 'skip', inputs: ['c', 'LR'] }];
+  const text2 = await checkUnitRange(t, 'scale-mul', writeTfjsModel(join(tmp, 'scale-mul'), unfoldable), noise(3, 6, 7, 12));
+  t.ok(text2.includes('input_scale') && text2.includes('output_scale'), 'Mul nodes where the input feeds an Add and an Add ends the graph');
+});
+
 for (const style of ['sequential', 'keras3'] as FixtureStyle[]) {
   t.test(`${style} model files are read too`, async (t) => {
     const first: FixtureLayer = style === 'sequential' ? { ...conv('c1', [], [3, 3, 3, 4]), config: { batch_input_shape: [null, null, null, 3] } } : conv('c1', ['LR'], [3, 3, 3, 4]);
@@ -124,6 +143,7 @@ for (const pkg of ['@upscalerjs/esrgan-slim', '@upscalerjs/esrgan-medium']) {
       if (!real) t.comment('../shared/data is absent: using a noise patch');
       const y = await checkAgainstReference(t, `${pkg.split('/')[1]}-x${scale}`, modelJson, patch);
       t.same([y.c, y.h, y.w], [3, 10 * scale, 13 * scale], `x${scale} output size`);
+      await checkUnitRange(t, `${pkg.split('/')[1]}-x${scale}-unit`, modelJson, patch);
     });
   }
 }

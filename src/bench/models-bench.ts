@@ -17,7 +17,7 @@ import { convertNcnnVariants } from '../models/convert-catalog.js';
 import { installModelDir } from '../models/install.js';
 import { findModel } from '../models/registry.js';
 import type { PipelineResult } from './pipeline-run.js';
-import { VARIANTS, timeVariant, type VariantResult } from './ort-settings.js';
+import { VARIANTS, timeVariants, type VariantResult } from './ort-settings.js';
 
 const MODELS = ['bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3'];
 const NCNN: Record<string, Array<{ scale: number; name: string }>> = {
@@ -84,11 +84,7 @@ const settings: VariantResult[] = [];
 const runs = Number(values['settings-runs']);
 if (runs > 0) {
   const slim = (await findModel('esrgan-slim')).variants.find((v) => v.scale === 4)!.file;
-  for (const variant of VARIANTS) {
-    const r = await timeVariant(slim, variant, 320, 180, 4, runs);
-    log(`settings: ${r.name}: median ${r.medianMs.toFixed(0)} ms`);
-    settings.push(r);
-  }
+  settings.push(...(await timeVariants(slim, VARIANTS, 320, 180, 4, runs)));
 }
 writeFileSync(values.out!, JSON.stringify({ date: new Date().toISOString(), cpus: (await import('node:os')).cpus().length, pipelines: results, settings }, null, 2) + '\n');
 process.stdout.write(`${table(results)}\n\n${settings.length ? settingsTable(settings) + '\n' : ''}`);

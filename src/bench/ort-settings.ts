@@ -34,22 +34,30 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** session.run of one NCHW model on a width x height frame, `runs` times after two warm-up runs. */
-export async function timeVariant(path: string, variant: SettingsVariant, width: number, height: number, scale: number, runs: number): Promise<VariantResult> {
-  const session = await OnnxSession.create('bench', path, { device: { device: 'cpu' }, ...(variant.threads ? { threads: variant.threads } : {}), ...(variant.tuning ? { tuning: variant.tuning } : {}), log: silentLogger });
+/**
+ * session.run of one NCHW model on a width x height frame under every variant, round-robin (one run
+ * of each in turn, `runs` rounds after two warm-up rounds) so that the load of a shared machine
+ * drifts over all of them alike.
+ */
+export async function timeVariants(path: string, variants: readonly SettingsVariant[], width: number, height: number, scale: number, runs: number): Promise<VariantResult[]> {
   const T = ort().Tensor;
-  const input = new T('float32', Float32Array.from({ length: 3 * width * height }, (_, i) => (i * 7919) % 255), [1, 3, height, width]);
+  const input = new T('float32', Float32Array.from({ length: 3 * width * height }, (_, i) => ((i * 7919) % 255) / 255), [1, 3, height, width]);
   const output = new T('float32', new Float32Array(3 * width * height * scale * scale), [1, 3, height * scale, width * scale]);
-  const once = () => (variant.preallocatedOutput ? session.run({ input }, 'bench', { output }) : session.run({ input }, 'bench'));
-  const times: number[] = [];
+  const sessions: OnnxSession[] = [];
+  for (const v of variants) {
+    sessions.push(await OnnxSession.create('bench', path, { device: { device: 'cpu' }, ...(v.threads ? { threads: v.threads } : {}), ...(v.tuning ? { tuning: v.tuning } : {}), log: silentLogger }));
+  }
+  const times: number[][] = variants.map(() => []);
   try {
-    for (let i = 0; i < runs + 2; i++) {
-      const t0 = performance.now();
-      await once();
-      if (i >= 2) times.push(performance.now() - t0);
+    for (let round = 0; round < runs + 2; round++) {
+      for (const [i, v] of variants.entries()) {
+        const t0 = performance.now();
+        await (v.preallocatedOutput ? sessions[i]!.run({ input }, 'bench', { output }) : sessions[i]!.run({ input }, 'bench'));
+        if (round >= 2) times[i]!.push(performance.now() - t0);
+      }
     }
   } finally {
-    await session.release();
+    for (const s of sessions) await s.release();
   }
-  return { name: variant.name, medianMs: median(times), minMs: Math.min(...times), runs };
+  return variants.map((v, i) => ({ name: v.name, medianMs: median(times[i]!), minMs: Math.min(...times[i]!), runs }));
 }

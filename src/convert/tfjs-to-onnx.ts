@@ -17,12 +17,25 @@ interface Emit {
   readonly model: TfjsModel;
   readonly values: Map<string, Value>;
   readonly fold: boolean;
+  readonly scale: ValueScale;
+}
+
+/** Input and output value scaling, folded into the first and last convolutions when possible. */
+interface ValueScale {
+  readonly input: number;
+  readonly output: number;
+  readonly inputInConvs: boolean;
+  readonly outputInConv: boolean;
 }
 
 export interface ConvertOptions {
   readonly graphName: string;
   /** Fold UpSampling2D into the convolution after it (default true; see sub-pixel.ts). */
   readonly foldUpsampling?: boolean;
+  /** Multiply input values by this (255: the graph takes 0..1 where the model wants 0..255). */
+  readonly inputScale?: number;
+  /** Multiply output values by this (1/255: the graph gives 0..1). */
+  readonly outputScale?: number;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -39,12 +52,23 @@ export function tfjsToOnnx(model: TfjsModel, opts: ConvertOptions): Uint8Array {
   if (model.inputLayers.length !== 1 || model.outputLayers.length !== 1) {
     throw new UsageError(`TensorFlow.js model ${model.source}: ${model.inputLayers.length} inputs and ${model.outputLayers.length} outputs; one of each is supported`);
   }
-  const e: Emit = { g: new GraphBuilder(opts.graphName), model, values: new Map(), fold: opts.foldUpsampling ?? true };
+  const e: Emit = { g: new GraphBuilder(opts.graphName), model, values: new Map(), fold: opts.foldUpsampling ?? true, scale: planScale(model, opts) };
   for (const layer of model.layers) e.values.set(layer.name, emitLayer(e, layer));
-  const out = e.values.get(model.outputLayers[0]!)!;
+  let out = e.values.get(model.outputLayers[0]!)!;
+  if (e.scale.output !== 1 && !e.scale.outputInConv) out = { ...out, name: e.g.op('Mul', [out.name, e.g.constant('output_scale', 'float32', [], [e.scale.output])]) };
   nameGraphOutput(e.g, out.name, 'output');
   e.g.output('output', 'float32', [1, out.channels, 'out_height', 'out_width']);
   return encodeModel(e.g, { ...(opts.docString ? { docString: opts.docString } : {}), ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+}
+
+/** The input scale goes into the weights when only convolutions read the input; the output scale when a convolution ends the graph. */
+function planScale(model: TfjsModel, opts: ConvertOptions): ValueScale {
+  const input = opts.inputScale ?? 1;
+  const output = opts.outputScale ?? 1;
+  const readers = model.layers.filter((l) => l.inputs.includes(model.inputLayers[0]!));
+  const last = model.layers.find((l) => l.name === model.outputLayers[0]);
+  const linearOrRelu = ['linear', 'relu', undefined].includes(last?.config.activation as string | undefined);
+  return { input, output, inputInConvs: readers.every((l) => l.className === 'Conv2D'), outputInConv: last?.className === 'Conv2D' && linearOrRelu && output > 0 };
 }
 
 function unsupported(e: Emit, layer: TfjsLayer, what: string): never {
@@ -85,6 +109,7 @@ function emitInput(e: Emit, layer: TfjsLayer): Value {
   const channels = Number(shape[3]);
   if (!Number.isInteger(channels) || channels < 1) unsupported(e, layer, `input channels ${String(shape[3])} must be a fixed number`);
   e.g.input('input', 'float32', [1, channels, 'height', 'width']);
+  if (e.scale.input !== 1 && !e.scale.inputInConvs) return { name: e.g.op('Mul', ['input', e.g.constant('input_scale', 'float32', [], [e.scale.input])]), channels };
   return { name: 'input', channels };
 }
 
@@ -118,8 +143,12 @@ function emitConv(e: Emit, layer: TfjsLayer): Value {
   const [dh, dw] = pair(c.dilation_rate, 1);
   const [top, bottom] = c.padding === 'same' ? samePads(kh, dh) : [0, 0];
   const [left, right] = c.padding === 'same' ? samePads(kw, dw) : [0, 0];
-  const oihw = hwioToOihw(kernel.data, kh, kw, cin, cout);
-  const bias = c.use_bias === false ? undefined : (layerWeight(e.model, layer.name, 'bias') ?? unsupported(e, layer, `weight '${layer.name}/bias' is missing`)).data;
+  const isLast = e.scale.outputInConv && e.model.outputLayers[0] === layer.name;
+  const outScale = isLast ? e.scale.output : 1;
+  const inScale = e.scale.inputInConvs && layer.inputs[0] === e.model.inputLayers[0] ? e.scale.input : 1;
+  const oihw = hwioToOihw(kernel.data, kh, kw, cin, cout).map((v) => v * inScale * outScale);
+  const rawBias = c.use_bias === false ? undefined : (layerWeight(e.model, layer.name, 'bias') ?? unsupported(e, layer, `weight '${layer.name}/bias' is missing`)).data;
+  const bias = rawBias?.map((v) => v * outScale);
   if (x.upsample) {
     const s = x.upsample;
     const sub = subPixelConv(oihw, [cout, cin, kh, kw], s, [dh, dw], [top, left], bias);

@@ -11,6 +11,8 @@ export interface NpmSource {
   readonly version: string;
   /** model.json per scale, relative to the package folder. */
   readonly variants: ReadonlyArray<{ readonly scale: number; readonly modelJson: string }>;
+  /** The Keras model works on 0..nativeMax; the converted graph is scaled to take and give 0..1. */
+  readonly nativeMax: number;
 }
 
 export interface PublishedFile {
@@ -48,11 +50,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     description: 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K): the default, about 0.4 s per 320x180 frame on 2 CPU cores',
     license: 'MIT (Copyright (c) 2022 Kevin Scott)',
     origin: 'npm @upscalerjs/esrgan-slim 1.0.0 (https://github.com/thekevinscott/upscaler), converted to ONNX by stream-sr',
-    range: [0, 255],
+    range: [0, 1],
     source: {
       kind: 'npm',
       package: '@upscalerjs/esrgan-slim',
       version: '1.0.0',
+      nativeMax: 255,
       variants: [
         { scale: 2, modelJson: 'models/x2/model.json' },
         { scale: 4, modelJson: 'models/x4/model.json' },
@@ -64,11 +67,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     description: 'UpscalerJS ESRGAN medium (RDN, 10 dense blocks of 64-channel convolutions, DIV2K): about 3x the cost of esrgan-slim',
     license: 'MIT (Copyright (c) 2022 Kevin Scott)',
     origin: 'npm @upscalerjs/esrgan-medium 1.0.0 (https://github.com/thekevinscott/upscaler), converted to ONNX by stream-sr',
-    range: [0, 255],
+    range: [0, 1],
     source: {
       kind: 'npm',
       package: '@upscalerjs/esrgan-medium',
       version: '1.0.0',
+      nativeMax: 255,
       variants: [
         { scale: 2, modelJson: 'models/x2/model.json' },
         { scale: 4, modelJson: 'models/x4/model.json' },
