@@ -44,41 +44,31 @@ export const REALESRGAN_BASE_URL = 'https://raw.githubusercontent.com/upscayl/cu
 
 const ANIME_BIN: Omit<PublishedFile, 'name'> = { sha256: '548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d', bytes: 1247368 };
 
+/** UpscalerJS's ESRGAN packages: x2 and x4 Keras models on 0..255, MIT. */
+function upscalerJs(id: string, description: string): CatalogEntry {
+  const pkg = `@upscalerjs/${id}`;
+  return {
+    id,
+    description,
+    license: 'MIT (Copyright (c) 2022 Kevin Scott)',
+    origin: `npm ${pkg} 1.0.0 (https://github.com/thekevinscott/upscaler), converted to ONNX by stream-sr`,
+    range: [0, 1],
+    source: {
+      kind: 'npm',
+      package: pkg,
+      version: '1.0.0',
+      nativeMax: 255,
+      variants: [
+        { scale: 2, modelJson: 'models/x2/model.json' },
+        { scale: 4, modelJson: 'models/x4/model.json' },
+      ],
+    },
+  };
+}
+
 export const CATALOG: readonly CatalogEntry[] = [
-  {
-    id: 'esrgan-slim',
-    description: 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K): the default, about 0.4 s per 320x180 frame on 2 CPU cores',
-    license: 'MIT (Copyright (c) 2022 Kevin Scott)',
-    origin: 'npm @upscalerjs/esrgan-slim 1.0.0 (https://github.com/thekevinscott/upscaler), converted to ONNX by stream-sr',
-    range: [0, 1],
-    source: {
-      kind: 'npm',
-      package: '@upscalerjs/esrgan-slim',
-      version: '1.0.0',
-      nativeMax: 255,
-      variants: [
-        { scale: 2, modelJson: 'models/x2/model.json' },
-        { scale: 4, modelJson: 'models/x4/model.json' },
-      ],
-    },
-  },
-  {
-    id: 'esrgan-medium',
-    description: 'UpscalerJS ESRGAN medium (RDN, 10 dense blocks of 64-channel convolutions, DIV2K): about 3x the cost of esrgan-slim',
-    license: 'MIT (Copyright (c) 2022 Kevin Scott)',
-    origin: 'npm @upscalerjs/esrgan-medium 1.0.0 (https://github.com/thekevinscott/upscaler), converted to ONNX by stream-sr',
-    range: [0, 1],
-    source: {
-      kind: 'npm',
-      package: '@upscalerjs/esrgan-medium',
-      version: '1.0.0',
-      nativeMax: 255,
-      variants: [
-        { scale: 2, modelJson: 'models/x2/model.json' },
-        { scale: 4, modelJson: 'models/x4/model.json' },
-      ],
-    },
-  },
+  upscalerJs('esrgan-slim', 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K): the default'),
+  upscalerJs('esrgan-medium', 'UpscalerJS ESRGAN medium (RDN, 10 dense blocks of 64-channel convolutions, DIV2K): about 3x the cost of esrgan-slim'),
   {
     id: 'realesr-general-x4v3',
     description: 'Real-ESRGAN realesr-general-x4v3 (SRVGGNetCompact, 32 convolutions): for real-world video with noise, blur and compression',
