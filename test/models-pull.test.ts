@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOG, REALESRGAN_BASE_URL } from '../src/models/catalog.js';
@@ -86,6 +86,10 @@ t.test('pull refuses what it cannot fetch, naming the reason', async (t) => {
   const bundled = await runCliAsync(['models', 'pull', 'esrgan-slim', '--out', join(tmp, 'x')]);
   t.equal(bundled.code, 2);
   t.match(bundled.stderr, /esrgan-slim comes with stream-sr, nothing to download; run `make models`/);
+  writeFileSync(join(tmp, 'a-file'), '');
+  const unwritable = await runCliAsync(['models', 'pull', 'realesr-general-x4v3', '--out', join(tmp, 'a-file', 'models'), '--base-url', `${server.url}/x`]);
+  t.equal(unwritable.code, 2);
+  t.match(unwritable.stderr, /cannot write models into .*a-file\/models \(ENOTDIR.*\); name another folder with --out/);
   const gone = await startModelServer(tmp);
   await gone.close();
   const closed = await runCliAsync(['models', 'pull', 'realesr-general-x4v3', '--out', join(tmp, 'x'), '--base-url', `${gone.url}/models`]);

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { UsageError, errorMessage } from '../core/errors.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeAtomic } from './build.js';
@@ -11,7 +13,12 @@ import type { CatalogEntry } from './catalog.js';
  * (the registry ignores folders whose name starts with a dot).
  */
 export async function installModelDir(modelsDir: string, id: string, fill: (dir: string) => Promise<void>): Promise<string> {
-  await mkdir(modelsDir, { recursive: true });
+  try {
+    await mkdir(modelsDir, { recursive: true });
+    await access(modelsDir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`cannot write models into ${modelsDir} (${errorMessage(err)}); name another folder with --out`, { cause: err });
+  }
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staging = join(modelsDir, `.${id}.staging-${tag}`);
   const final = join(modelsDir, id);
