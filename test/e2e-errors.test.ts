@@ -95,7 +95,7 @@ t.test('a container that must seek cannot go to a pipe', async (t) => {
 
 t.test('a failure mid-stream exits 1, names the stage, and leaves a playable file with the frames done', async (t) => {
   const p = out('partial.mkv');
-  const r = runCli(['-i', clips.long(), '-o', p, '--inject', 'errorAfter=10', '--scale', '2', '-q']);
+  const r = runCli(['-i', clips.long(), '-o', p, '--model', 'bicubic', '--inject', 'errorAfter=10', '--scale', '2', '-q']);
   t.equal(r.code, 1);
   oneLine(t, r.stderr, /error in injected: injected: injected failure at frame 10/);
   const frames = probeVideoFrames(p);

@@ -25,6 +25,10 @@ export interface UpscaleJob {
   readonly device: Device;
   readonly gpu?: number;
   readonly threads?: number;
+  /** TensorRT engine cache, precision and fixed input shape (see inference/tensorrt.ts). */
+  readonly engineCacheDir?: string;
+  readonly fp16?: boolean;
+  readonly fixedInputShape?: { readonly height: number; readonly width: number };
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -60,7 +64,14 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   const model = await loadModel(job.model, {
     scale: job.scale,
     ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
-    session: { device: { device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}) }, ...(job.threads ? { threads: job.threads } : {}), log: job.log },
+    session: {
+      device: { device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}) },
+      ...(job.threads ? { threads: job.threads } : {}),
+      ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
+      ...(job.fp16 ? { fp16: true } : {}),
+      ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
+      log: job.log,
+    },
   });
   const sink = new AvSink({
     output: job.output,
