@@ -29,7 +29,7 @@ apt-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json .npmrc
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -42,10 +42,13 @@ dist/.built: node_modules/.installed tsconfig.json $(shell find src -name '*.ts'
 
 build: deps dist/.built
 
-models/bicubic/model.json: dist/.built
+# bicubic is generated; esrgan-slim (the default) and esrgan-medium are converted from their npm packages
+BUNDLED_MODELS := models/bicubic/model.json models/esrgan-slim/model.json models/esrgan-medium/model.json
+
+$(BUNDLED_MODELS) &: dist/.built
 	$(CLI) models build
 
-models: build models/bicubic/model.json
+models: build $(BUNDLED_MODELS)
 
 $(SAMPLE):
 	@mkdir -p samples
@@ -67,6 +70,7 @@ test: models samples
 bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
+	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
@@ -75,4 +79,4 @@ check: build
 	npx tsc -p tsconfig.json --noEmit
 
 clean:
-	rm -rf dist out bench .tap models/bicubic samples/*.mp4
+	rm -rf dist out bench .tap models/bicubic models/esrgan-slim models/esrgan-medium samples/*.mp4

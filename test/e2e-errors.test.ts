@@ -86,9 +86,16 @@ t.test('stdout without a format', async (t) => {
   t.equal(r.stdout.length, 0, 'nothing on stdout');
 });
 
+t.test('a container that must seek cannot go to a pipe', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', '-', '-f', 'mp4']);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /-f mp4: cannot be written to a pipe \(it needs to seek back\); use y4m, nut, matroska, mpegts/);
+  t.equal(r.stdout.length, 0);
+});
+
 t.test('a failure mid-stream exits 1, names the stage, and leaves a playable file with the frames done', async (t) => {
   const p = out('partial.mkv');
-  const r = runCli(['-i', clips.long(), '-o', p, '--inject', 'errorAfter=10', '--scale', '2', '-q']);
+  const r = runCli(['-i', clips.long(), '-o', p, '--model', 'bicubic', '--inject', 'errorAfter=10', '--scale', '2', '-q']);
   t.equal(r.code, 1);
   oneLine(t, r.stderr, /error in injected: injected: injected failure at frame 10/);
   const frames = probeVideoFrames(p);

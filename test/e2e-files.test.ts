@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clips, decodeRgb, ffmpeg, packetMd5s, probeStreams, probeVideoFrames, psnrY, sharedData } from './helpers/media.js';
+import { clips, decodeRgb, ffmpeg, packetMd5s, probeJson, probeStreams, probeVideoFrames, psnrY, sharedData } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-e2e-'));
@@ -95,6 +95,20 @@ t.test('BT.709 limited range in keeps that tagging out', async (t) => {
   t.equal(v.color_primaries, 'bt709');
   t.equal(v.color_transfer, 'bt709');
 });
+
+for (const ext of ['mov', 'ts', 'y4m', 'nut', 'mkv', 'mp4']) {
+  t.test(`the container follows the extension: .${ext}`, async (t) => {
+    const out = join(tmp, `container.${ext}`);
+    const r = runCli(['-i', clips.small(), '-o', out, '-q', '--scale', '2']);
+    t.equal(r.code, 0, r.stderr);
+    const frames = probeVideoFrames(out);
+    t.equal(frames.length, probeVideoFrames(clips.small()).length, 'frames in = frames out');
+    t.same([frames[0]?.width, frames[0]?.height], [128, 96]);
+    const format = String((probeJson(out, ['-show_format']).format as Record<string, unknown>).format_name);
+    const expected: Record<string, RegExp> = { mov: /mov/, ts: /mpegts/, y4m: /yuv4mpegpipe/, nut: /nut/, mkv: /matroska/, mp4: /mp4/ };
+    t.match(format, expected[ext]!);
+  });
+}
 
 t.test('--pix-fmt overrides the output format', async (t) => {
   const out = join(tmp, 'pixfmt-override.mkv');

@@ -10,7 +10,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-signals-'));
 
 async function interrupt(signal: NodeJS.Signals, outName: string) {
   const out = join(tmp, outName);
-  const child = startCli(['-i', clips.long(), '-o', out, '--inject', 'delayMs=40', '-v']);
+  const child = startCli(['-i', clips.long(), '-o', out, '--model', 'bicubic', '--inject', 'delayMs=40', '-v']);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // wait until the output is open and some frames are through, then interrupt

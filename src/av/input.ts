@@ -129,7 +129,8 @@ export class VideoDecoder {
   private readonly decoder: Beamcoder.Decoder;
 
   constructor(input: OpenedInput) {
-    this.decoder = beamcoder().decoder({ demuxer: input.demuxer, stream_index: input.videoStream.index });
+    // thread_count 0: as many threads as the codec can use, like ffmpeg's default
+    this.decoder = beamcoder().decoder({ demuxer: input.demuxer, stream_index: input.videoStream.index, thread_count: 0 });
   }
 
   async decode(packet: Beamcoder.Packet): Promise<Beamcoder.Frame[]> {

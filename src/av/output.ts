@@ -17,6 +17,8 @@ export interface EncoderSettings {
   readonly options?: Readonly<Record<string, string | number>>;
   readonly gopSize?: number;
   readonly maxBFrames?: number;
+  /** Encoder threads; 0 (default) lets the encoder choose, as ffmpeg does. */
+  readonly threads?: number;
 }
 
 export interface OutputVideo {
@@ -135,6 +137,7 @@ export class AvOutput {
       color_primaries: video.color.primaries,
       color_trc: video.color.transfer,
       priv_data: priv,
+      thread_count: settings.threads ?? 0,
     };
     if (video.frameRate) params.framerate = [video.frameRate.num, video.frameRate.den];
     if (settings.gopSize !== undefined) params.gop_size = settings.gopSize;

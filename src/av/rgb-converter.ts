@@ -60,9 +60,22 @@ export function floatPlanesToRgb(frame: AvFrame): Float32Array {
   return rgb;
 }
 
+/** swscale's SIMD paths want planes and lines on 32-byte boundaries. */
+function aligned(rgb: Float32Array, width: number, height: number): boolean {
+  return rgb.byteOffset % 32 === 0 && (width * height * 4) % 32 === 0 && (width * 4) % 32 === 0;
+}
+
+/**
+ * Wraps planar RGB floats as a G,B,R frame without copying when the layout allows (the frame keeps
+ * the JS buffer alive until FFmpeg lets go of it); copies line by line otherwise.
+ */
 function rgbToFloatPlanes(rgb: Float32Array, width: number, height: number): AvFrame {
-  const frame = beamcoder().frame({ width, height, format: FLOAT_RGB }).alloc();
   const size = width * height;
+  if (aligned(rgb, width, height)) {
+    const plane = (c: number) => Buffer.from(rgb.buffer, rgb.byteOffset + c * size * 4, size * 4);
+    return beamcoder().frame({ width, height, format: FLOAT_RGB, linesize: [width * 4, width * 4, width * 4], data: [plane(1), plane(2), plane(0)] });
+  }
+  const frame = beamcoder().frame({ width, height, format: FLOAT_RGB }).alloc();
   const order = [2, 0, 1];
   order.forEach((plane, c) => {
     const buf = frame.data[plane]!;

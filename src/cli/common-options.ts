@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { DEVICES } from '../inference/providers.js';
 import { DEFAULTS } from '../core/defaults.js';
+import { UsageError } from '../core/errors.js';
 
 /** Options every model-running command shares. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -10,7 +11,19 @@ export function modelOptions<T>(y: Argv<T>) {
     .option('scale', { alias: 's', type: 'number', default: DEFAULTS.scale, choices: [2, 4], describe: 'upscale factor' })
     .option('device', { alias: 'd', type: 'string', default: DEFAULTS.device, choices: DEVICES as string[], describe: 'execution device; falls back to CPU with a warning' })
     .option('gpu', { type: 'number', describe: 'GPU index for cuda/tensorrt' })
-    .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' });
+    .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' })
+    .option('engine-cache', { type: 'string', describe: 'TensorRT engine cache folder (default: $XDG_CACHE_HOME/stream-sr/trt)' })
+    .option('fp16', { type: 'boolean', describe: 'TensorRT: build half-precision engines' })
+    .option('image-height', { alias: 'image_height', type: 'number', describe: 'TensorRT: build the engine for this fixed input height' })
+    .option('image-width', { alias: 'image_width', type: 'number', describe: 'TensorRT: build the engine for this fixed input width' });
+}
+
+/** --image-height/--image-width (the reference tool's --image_height/--image_width) come as a pair. */
+export function fixedInputShape(height: number | undefined, width: number | undefined): { height: number; width: number } | undefined {
+  if (height === undefined && width === undefined) return undefined;
+  const ok = (v: number | undefined): v is number => v !== undefined && Number.isInteger(v) && v > 0;
+  if (!ok(height) || !ok(width)) throw new UsageError(`--image-height and --image-width go together, as whole numbers of pixels (got ${height ?? 'none'} x ${width ?? 'none'})`);
+  return { height, width };
 }
 
 export function logOptions<T>(y: Argv<T>) {

@@ -1,46 +1,74 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
-import { buildBicubic } from '../models/build.js';
-import { findModel, listModelIds, searchPath } from '../models/registry.js';
+import { BUNDLED, buildModels } from '../models/bundled.js';
+import { formatRows, modelRows } from '../models/listing.js';
+import { BASE_URL_ENV, pullModel, pullableIds } from '../models/pull.js';
+import { downloadProgressReporter } from './download-progress.js';
 import { reportError } from './errors.js';
 
-async function list(modelDirs: string[] | undefined): Promise<void> {
-  const dirs = searchPath(modelDirs);
-  const ids = await listModelIds(dirs);
-  const rows = [['id', 'scales', 'history', 'location']];
-  for (const id of ids) {
-    try {
-      const m = await findModel(id, modelDirs);
-      rows.push([m.id, m.variants.map((v) => `x${v.scale}`).join(','), m.history ? 'yes' : 'no', m.dir]);
-    } catch (err) {
-      rows.push([id, '-', '-', `unusable: ${(err as Error).message}`]);
-    }
-  }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const text = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
-  process.stdout.write(text + '\n');
+interface ModelsArgs {
+  action: 'list' | 'build' | 'pull';
+  ids?: string[];
+  modelDir?: string[];
+  out?: string;
+  baseUrl?: string;
+  quiet: boolean;
 }
 
-export const modelsCommand: CommandModule = {
-  command: 'models [action]',
-  describe: 'list the available models, or build the generated ones',
+async function pull(args: ModelsArgs, out: string): Promise<void> {
+  if (!args.ids?.length) throw new UsageError(`models pull: name the model(s) to download (${pullableIds().join(', ')})`);
+  const baseUrl = args.baseUrl ?? process.env[BASE_URL_ENV];
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  try {
+    for (const id of args.ids) {
+      const dir = await pullModel(id, {
+        modelsDir: out,
+        ...(baseUrl ? { baseUrl } : {}),
+        signal: controller.signal,
+        ...(args.quiet ? {} : { onProgress: downloadProgressReporter() }),
+      });
+      process.stderr.write(`stream-sr: ${id} converted and registered in ${dir}\n`);
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    process.stderr.write('stream-sr: interrupted; the model being pulled was not registered\n');
+    process.exitCode = 130;
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+async function handler(args: ModelsArgs): Promise<void> {
+  try {
+    const out = args.out ?? join(packageRoot(), 'models');
+    if (args.action === 'build') {
+      await buildModels(out, args.ids?.length ? args.ids : BUNDLED, (dir) => process.stderr.write(`stream-sr: built ${dir}\n`));
+    } else if (args.action === 'pull') {
+      await pull(args, out);
+    } else {
+      process.stdout.write(formatRows(await modelRows(args.modelDir ?? [])));
+    }
+  } catch (err) {
+    process.exitCode = reportError(err, false);
+  }
+}
+
+export const modelsCommand: CommandModule<object, ModelsArgs> = {
+  command: 'models [action] [ids..]',
+  describe: 'list the models, build the bundled ones, or download and convert published ones',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['list', 'build'], default: 'list', describe: 'list: show models; build: generate bicubic into models/' })
-      .option('model-dir', { type: 'string', array: true, describe: 'extra folder(s) to search' })
-      .option('out', { type: 'string', describe: 'where `build` writes (default: the package models/ folder)' }),
-  handler: async (args) => {
-    try {
-      if (args.action === 'build') {
-        const out = (args.out as string | undefined) ?? join(packageRoot(), 'models');
-        const dir = await buildBicubic(out);
-        process.stderr.write(`stream-sr: built ${dir}\n`);
-      } else {
-        await list(args.modelDir as string[] | undefined);
-      }
-    } catch (err) {
-      process.exitCode = reportError(err, false);
-    }
-  },
+      .positional('action', { choices: ['list', 'build', 'pull'], default: 'list', describe: `list: known and installed models; build: convert ${BUNDLED.join(', ')} into models/; pull ID: download, check, convert and register` })
+      .positional('ids', { type: 'string', array: true, describe: `models to build or pull (pull: ${pullableIds().join(', ')})` })
+      .option('model-dir', { type: 'string', array: true, describe: 'extra folder(s) to search (also STREAM_SR_MODEL_PATH)' })
+      .option('out', { type: 'string', describe: 'where build and pull write (default: the package models/ folder)' })
+      .option('base-url', { type: 'string', describe: `pull from this folder URL instead of the published location (also ${BASE_URL_ENV})` })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no download progress' })
+      .example('$0 models', 'what is installed and what can be')
+      .example('$0 models pull realesr-general-x4v3', 'download, verify (sha256) and convert a Real-ESRGAN model') as unknown as Argv<ModelsArgs>,
+  handler,
 };

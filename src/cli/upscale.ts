@@ -4,7 +4,7 @@ import { stderrLogger } from '../core/log.js';
 import { UsageError } from '../core/errors.js';
 import type { Device } from '../inference/providers.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { logOptions, modelOptions } from './common-options.js';
+import { fixedInputShape, logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
@@ -37,6 +37,7 @@ async function handler(args: Args): Promise<void> {
   const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
   try {
     if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
+    const shape = fixedInputShape(args.imageHeight, args.imageWidth);
     const result = await runUpscaleJob({
       input: args.input,
       ...(args.inputFormat ? { inputFormat: args.inputFormat } : {}),
@@ -48,6 +49,9 @@ async function handler(args: Args): Promise<void> {
       device: args.device as Device,
       ...(args.gpu !== undefined ? { gpu: args.gpu } : {}),
       ...(args.threads ? { threads: args.threads } : {}),
+      ...(args.engineCache ? { engineCacheDir: args.engineCache } : {}),
+      ...(args.fp16 ? { fp16: true } : {}),
+      ...(shape ? { fixedInputShape: shape } : {}),
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

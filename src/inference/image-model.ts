@@ -7,6 +7,11 @@ import { ort, type Ort } from './ort.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
 import type { HistoryWindow, SrModel } from './sr-model.js';
 import { fromTensorData, tensorDims, toTensorData } from './tensor.js';
+import { checkGraphMatchesManifest } from './graph-check.js';
+import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
+import type { Logger } from '../core/log.js';
+
+export { checkGraphMatchesManifest };
 
 /**
  * A model that is one ONNX graph per scale: single-frame models, and causal models whose graph also
@@ -21,6 +26,8 @@ export class ImageModel implements SrModel {
     private readonly manifest: ModelManifest,
     readonly scale: number,
     private readonly session: OnnxSession,
+    private readonly providerSetup: ProviderSetup = {},
+    private readonly log?: Logger,
   ) {
     this.id = manifest.id;
     this.usesHistory = manifest.history;
@@ -28,9 +35,11 @@ export class ImageModel implements SrModel {
 
   static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<ImageModel> {
     const variant = variantFor(manifest, scale);
-    const session = await OnnxSession.create(manifest.id, variant.file, settings);
+    const setup = setUpProviders(manifest, scale, settings);
+    const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings));
     checkGraphMatchesManifest(manifest, session, variant.file);
-    return new ImageModel(manifest, scale, session);
+    const used = session.providers[0] === 'tensorrt' ? setup : {};
+    return new ImageModel(manifest, scale, session, used, settings.log);
   }
 
   async configure(input: VideoInfo): Promise<VideoInfo> {
@@ -38,6 +47,7 @@ export class ImageModel implements SrModel {
     if (input.width < min || input.height < min) {
       throw new UsageError(`model ${this.id} needs frames of at least ${min}x${min}, the input is ${input.width}x${input.height}`);
     }
+    checkRequiredInput(this.providerSetup, input, this.id);
     this.input = input;
     return scaledInfo(input, this.scale);
   }
@@ -61,7 +71,7 @@ export class ImageModel implements SrModel {
     if (!out || out.dims.length !== 4 || out.dims.some((d, i) => d !== expected[i])) {
       throw new InferenceError(`model ${this.id} (frame ${current.index}): output '${m.output}' is ${out ? describeShape(out.dims) : 'missing'}, expected ${describeShape(expected)}`);
     }
-    return fromTensorData(out.data as Float32Array, width * this.scale, height * this.scale, m.layout, m.range);
+    return fromTensorData(out.data as Float32Array, width * this.scale, height * this.scale, m.layout, m.range, m.history);
   }
 
   private tensor(rgb: Float32Array, width: number, height: number): Ort.Tensor {
@@ -70,6 +80,7 @@ export class ImageModel implements SrModel {
   }
 
   async dispose(): Promise<void> {
+    if (this.log) checkEngineWritten(this.providerSetup, (msg) => this.log!.warn(msg));
     await this.session.release();
   }
 
@@ -81,20 +92,4 @@ export class ImageModel implements SrModel {
 function sameSizeOrZeros(frame: Frame | null, width: number, height: number): Float32Array {
   if (frame && frame.info.width === width && frame.info.height === height) return frame.rgb;
   return new Float32Array(3 * width * height);
-}
-
-/** The manifest's input and output names must be the graph's, so a mismatch fails at load, naming the tensor. */
-export function checkGraphMatchesManifest(m: ModelManifest, session: OnnxSession, file: string): void {
-  const named = [m.inputs.frame, m.inputs.previousFrame, m.inputs.previousOutput].filter((n): n is string => Boolean(n));
-  for (const name of named) {
-    if (!session.inputs.has(name)) {
-      throw new UsageError(`model ${m.id}: manifest input '${name}' is not an input of ${file} (graph inputs: ${[...session.inputs.keys()].join(', ')})`);
-    }
-  }
-  for (const name of session.inputs.keys()) {
-    if (!named.includes(name)) throw new UsageError(`model ${m.id}: graph input '${name}' of ${file} is not named in the manifest's 'inputs'`);
-  }
-  if (!session.outputs.has(m.output)) {
-    throw new UsageError(`model ${m.id}: manifest output '${m.output}' is not an output of ${file} (graph outputs: ${[...session.outputs.keys()].join(', ')})`);
-  }
 }

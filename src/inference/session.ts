@@ -13,7 +13,17 @@ export interface SessionSettings {
   readonly engineCacheDir?: string;
   /** TensorRT: the fixed input shape engines are built for (the reference's --image_height/--image_width). */
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
+  /** ONNX Runtime knobs the benchmark compares (src/bench/ort-settings.ts); the defaults are its choice. */
+  readonly tuning?: SessionTuning;
+  /** Told the wall time of every session.run, in ms (benchmarks). */
+  readonly onRunTime?: (ms: number) => void;
   readonly log: Logger;
+}
+
+export interface SessionTuning {
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  readonly enableCpuMemArena?: boolean;
+  readonly enableMemPattern?: boolean;
 }
 
 export interface TensorSpec {
@@ -45,6 +55,7 @@ export class OnnxSession {
     readonly path: string,
     private readonly session: Ort.InferenceSession,
     readonly providers: readonly ProviderName[],
+    private readonly onRunTime?: (ms: number) => void,
   ) {
     this.inputs = specs(session.inputMetadata);
     this.outputs = specs(session.outputMetadata);
@@ -57,7 +68,7 @@ export class OnnxSession {
     for (;;) {
       try {
         const session = await ort().InferenceSession.create(path, sessionOptions(providers, settings));
-        return new OnnxSession(modelId, path, session, providers);
+        return new OnnxSession(modelId, path, session, providers, settings.onRunTime);
       } catch (err) {
         const failed = providers[0];
         if (providers.length > 1 && failed && new RegExp(failed, 'i').test(errorMessage(err))) {
@@ -86,12 +97,16 @@ export class OnnxSession {
     }
   }
 
-  async run(feeds: Record<string, Ort.Tensor>, stage: string): Promise<Record<string, Ort.Tensor>> {
+  /** `outputs`: preallocated output tensors ONNX Runtime writes into (no allocation per run). */
+  async run(feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>> {
     this.check(feeds, stage);
+    const t0 = performance.now();
     try {
-      return await this.session.run(feeds);
+      return await (outputs ? this.session.run(feeds, outputs) : this.session.run(feeds));
     } catch (err) {
       throw new InferenceError(`model ${this.modelId} (${stage}): inference failed on ${describeFeeds(feeds)}: ${errorMessage(err)}`, { cause: err });
+    } finally {
+      this.onRunTime?.(performance.now() - t0);
     }
   }
 
@@ -114,5 +129,8 @@ function sessionOptions(providers: readonly ProviderName[], settings: SessionSet
     ...(settings.threads ? { intraOpNumThreads: settings.threads } : {}),
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Idle ORT threads would otherwise spin on the two cores the decoder and encoder need.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...settings.tuning,
   };
 }

@@ -26,14 +26,17 @@ export function toTensorData(rgb: Float32Array, width: number, height: number, l
   return out;
 }
 
-/** Model output → planar RGB clamped to 0..1 (reuses the buffer for NCHW). */
-export function fromTensorData(data: Float32Array, width: number, height: number, layout: Layout, range: readonly [number, number]): Float32Array {
+/**
+ * Model output → planar RGB 0..1 (reusing the buffer for NCHW). Values are clamped only when
+ * `clamp` is set (history models, whose output is fed back); swscale clamps on the way out anyway.
+ */
+export function fromTensorData(data: Float32Array, width: number, height: number, layout: Layout, range: readonly [number, number], clampValues = true): Float32Array {
   const [lo, hi] = range;
   const inv = 1 / (hi - lo);
-  const clamp = (v: number): number => (v <= 0 ? 0 : v >= 1 ? 1 : v);
+  const clamp = clampValues ? (v: number): number => (v <= 0 ? 0 : v >= 1 ? 1 : v) : (v: number): number => v;
   if (layout === 'NCHW') {
     if (lo === 0 && hi === 1) {
-      for (let i = 0; i < data.length; i++) data[i] = clamp(data[i]!);
+      if (clampValues) for (let i = 0; i < data.length; i++) data[i] = clamp(data[i]!);
     } else {
       for (let i = 0; i < data.length; i++) data[i] = clamp((data[i]! - lo) * inv);
     }

@@ -34,7 +34,14 @@ function openModel(id: string, spec: ModelSpec, log: Logger): Promise<SrModel> {
   return loadModel(id, {
     scale: spec.scale,
     ...(spec.modelDirs ? { modelDirs: spec.modelDirs } : {}),
-    session: { device: { device: spec.device, ...(spec.gpu !== undefined ? { gpu: spec.gpu } : {}) }, ...(spec.threads ? { threads: spec.threads } : {}), log },
+    session: {
+      device: { device: spec.device, ...(spec.gpu !== undefined ? { gpu: spec.gpu } : {}) },
+      ...(spec.threads ? { threads: spec.threads } : {}),
+      ...(spec.engineCacheDir ? { engineCacheDir: spec.engineCacheDir } : {}),
+      ...(spec.fp16 ? { fp16: true } : {}),
+      ...(spec.fixedInputShape ? { fixedInputShape: spec.fixedInputShape } : {}),
+      log,
+    },
   });
 }
 

@@ -18,6 +18,10 @@ export interface ModelSpec {
   readonly gpu?: number;
   readonly threads?: number;
   readonly modelDirs?: readonly string[];
+  /** TensorRT engine cache, precision and fixed input shape. */
+  readonly engineCacheDir?: string;
+  readonly fp16?: boolean;
+  readonly fixedInputShape?: { readonly height: number; readonly width: number };
 }
 
 export interface RestartSettings extends BackoffSettings {

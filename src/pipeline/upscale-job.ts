@@ -29,6 +29,10 @@ export interface UpscaleJob {
   readonly device: Device;
   readonly gpu?: number;
   readonly threads?: number;
+  /** TensorRT engine cache, precision and fixed input shape (see inference/tensorrt.ts). */
+  readonly engineCacheDir?: string;
+  readonly fp16?: boolean;
+  readonly fixedInputShape?: { readonly height: number; readonly width: number };
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -74,7 +78,17 @@ function specOf(job: UpscaleJob): PipelineSpec {
     id: 'cli',
     source: { url: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) },
     live,
-    model: { id: job.model, scale: job.scale, device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}), ...(job.threads ? { threads: job.threads } : {}), ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}) },
+    model: {
+      id: job.model,
+      scale: job.scale,
+      device: job.device,
+      ...(job.gpu !== undefined ? { gpu: job.gpu } : {}),
+      ...(job.threads ? { threads: job.threads } : {}),
+      ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
+      ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
+      ...(job.fp16 ? { fp16: true } : {}),
+      ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
+    },
     fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,
     latencyBudgetMs: job.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
     outputs: [

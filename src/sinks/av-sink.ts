@@ -24,14 +24,21 @@ export interface AvSinkOptions {
   readonly innerContainer?: string;
 }
 
+/** Containers that can be written front to back, without seeking: what a pipe can carry. */
+const PIPE_FORMATS = ['y4m', 'nut', 'matroska', 'mpegts'];
+const PIPE_MUXERS = new Set(['yuv4mpegpipe', 'nut', 'matroska', 'mpegts', 'flv']);
+
 /** Resolves the FFmpeg muxer for an output, or throws a UsageError that says how to name one. */
 export function resolveContainer(output: string, format: string | undefined): string {
   if (format) {
     const name = muxerName(format);
     if (!name) throw new UsageError(`-f ${format}: unknown output format (known: ${SUPPORTED_FORMATS.join(', ')})`);
+    if (output === '-' && !PIPE_MUXERS.has(name)) {
+      throw new UsageError(`-f ${format}: cannot be written to a pipe (it needs to seek back); use ${PIPE_FORMATS.join(', ')} for -o -`);
+    }
     return name;
   }
-  if (output === '-') throw new UsageError(`output '-': name the stream format with -f (y4m, nut, matroska or mpegts)`);
+  if (output === '-') throw new UsageError(`output '-': name the stream format with -f (${PIPE_FORMATS.join(', ')})`);
   const byExtension = muxerForPath(output);
   if (!byExtension) throw new UsageError(`output '${output}': cannot tell the container from the file name; use -f`);
   return byExtension;

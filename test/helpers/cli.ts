@@ -32,3 +32,14 @@ export function shell(script: string): { code: number | null; stdout: Buffer; st
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { cwd: ROOT, maxBuffer: 1 << 30, env: { ...process.env, CLI: `${process.execPath} ${CLI}` } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
+
+/** Runs the built CLI without blocking the event loop (for tests that serve it from this process). */
+export function runCliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const child = startCli(args, opts);
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end();
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr })));
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * `make bench`: stream-sr's whole pipeline (decode, convert, infer, convert back, encode) at
+ * 320x180 → 1280x720 beside ffmpeg doing scale=flags=bicubic + libx264 on the same input with the
+ * same encoder settings, in the same run. JSON to stdout and to --out.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from '../core/package-root.js';
+import { RunStats } from '../core/stats.js';
+import { silentLogger } from '../core/log.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { AvSource } from '../sources/av-source.js';
+import { AvSink } from '../sinks/av-sink.js';
+import { loadModel } from '../models/load.js';
+import { runPipeline } from '../pipeline/run.js';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'bench/bench.json' },
+    model: { type: 'string', default: 'bicubic' },
+    frames: { type: 'string', default: '250' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+
+const root = packageRoot();
+const work = join(root, 'bench');
+mkdirSync(work, { recursive: true });
+const frames = Number(values.frames);
+const input = join(work, `input-320x180-${frames}.mkv`);
+
+function sh(cmd: string, args: string[]): { ms: number; status: number | null; stderr: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { ms: performance.now() - t0, status: r.status, stderr: r.stderr };
+}
+
+if (!existsSync(input)) {
+  const made = sh('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', input]);
+  if (made.status !== 0) throw new Error(`cannot make the bench input: ${made.stderr}`);
+}
+
+async function streamSr() {
+  const stats = new RunStats();
+  const encoder = { codec: 'libx264', preset: DEFAULTS.preset, crf: DEFAULTS.crf };
+  const model = await loadModel(values.model!, { scale: 4, session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger } });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const summary = await runPipeline({
+    source: new AvSource({ input }),
+    model,
+    sink: new AvSink({ output: join(work, 'stream-sr-out.mp4'), encoder, stats }),
+    log: silentLogger,
+    stats,
+  });
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const perFrame = (stage: string) => +(stats.stageMs(stage) / summary.framesOut).toFixed(2);
+  return {
+    model: values.model,
+    frames: summary.framesOut,
+    wallSeconds: +(wall / 1000).toFixed(3),
+    fps: +(summary.framesOut / (wall / 1000)).toFixed(2),
+    cpuMsPerFrame: +((cpu.user + cpu.system) / 1000 / summary.framesOut).toFixed(2),
+    msPerFrame: {
+      demux: perFrame('demux'),
+      decode: perFrame('decode'),
+      convertIn: perFrame('convert'),
+      infer: perFrame('infer'),
+      convertOut: perFrame('convert-out'),
+      encode: perFrame('encode'),
+    },
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function ffmpegBicubic() {
+  const out = join(work, 'ffmpeg-out.mp4');
+  const r = sh('/usr/bin/time', ['-f', '%M %U %S', 'ffmpeg', '-v', 'error', '-y', '-i', input, '-vf', 'scale=iw*4:ih*4:flags=bicubic', '-c:v', 'libx264', '-preset', DEFAULTS.preset, '-crf', String(DEFAULTS.crf), out]);
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  const [rssKb, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return {
+    wallSeconds: +(r.ms / 1000).toFixed(3),
+    fps: +(frames / (r.ms / 1000)).toFixed(2),
+    cpuMsPerFrame: +((((user ?? 0) + (sys ?? 0)) * 1000) / frames).toFixed(2),
+    peakRssMB: Math.round((rssKb ?? 0) / 1024),
+  };
+}
+
+const ours = await streamSr();
+const ffmpeg = ffmpegBicubic();
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  input: { file: input, size: '320x180', frames, output: '1280x720', encoder: `libx264 preset ${DEFAULTS.preset} crf ${DEFAULTS.crf}` },
+  streamSr: ours,
+  ffmpeg,
+  fpsRatio: +(ours.fps / ffmpeg.fps).toFixed(3),
+  target: 'stream-sr with bicubic reaches at least half of ffmpeg fps (fpsRatio >= 0.5)',
+};
+const text = JSON.stringify(result, null, 2);
+const outPath = join(root, values.out!);
+mkdirSync(dirname(outPath), { recursive: true });
+writeFileSync(outPath, text + '\n');
+process.stdout.write(text + '\n');

@@ -1,0 +1,68 @@
+import { statSync } from 'node:fs';
+import { errorMessage } from '../core/errors.js';
+import { CATALOG, installHint, type DownloadSource } from './catalog.js';
+import type { ModelManifest } from './manifest.js';
+import { findModel, listModelIds, searchPath } from './registry.js';
+
+/** One line of `stream-sr models`. */
+export interface ModelRow {
+  readonly id: string;
+  readonly scales: string;
+  readonly size: string;
+  readonly history: string;
+  /** converted / generated / ready, or what to run to install it. */
+  readonly status: string;
+  readonly location: string;
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function statusOf(m: ModelManifest): string {
+  if (m.extra.convertedFrom || m.extra.downloadedFrom) return 'converted';
+  if (m.id === 'bicubic') return 'generated';
+  return 'ready';
+}
+
+function installedRow(m: ModelManifest): ModelRow {
+  const bytes = m.variants.reduce((n, v) => n + statSync(v.file).size, 0);
+  return { id: m.id, scales: m.variants.map((v) => `x${v.scale}`).join(','), size: megabytes(bytes), history: m.history ? 'yes' : 'no', status: statusOf(m), location: m.dir };
+}
+
+/** Bytes `models pull` fetches (files shared by two variants count once). */
+export function downloadBytes(src: DownloadSource): number {
+  const files = new Map(src.variants.flatMap((v) => [v.param, v.bin]).map((f) => [f.name, f.bytes]));
+  return [...files.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Every model `--model` can name: the installed ones (the folder that wins the lookup), then the
+ * known ones not installed yet, with the command that installs them.
+ */
+export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir?: string): Promise<ModelRow[]> {
+  const rows: ModelRow[] = [];
+  const installed = await listModelIds(searchPath(modelDirs, env, builtinDir));
+  for (const id of installed) {
+    try {
+      rows.push(installedRow(await findModel(id, modelDirs, env, builtinDir)));
+    } catch (err) {
+      rows.push({ id, scales: '-', size: '-', history: '-', status: `unusable: ${errorMessage(err)}`, location: '-' });
+    }
+  }
+  if (!installed.includes('bicubic')) rows.push({ id: 'bicubic', scales: 'x2,x4', size: '-', history: 'no', status: 'not built: run `make models`', location: '-' });
+  for (const entry of CATALOG) {
+    if (installed.includes(entry.id)) continue;
+    const src = entry.source;
+    const size = src.kind === 'download' ? `${megabytes(downloadBytes(src))} download` : '-';
+    const status = src.kind === 'download' ? `not pulled: ${installHint(entry)}` : `not converted: ${installHint(entry)}`;
+    rows.push({ id: entry.id, scales: src.variants.map((v) => `x${v.scale}`).join(','), size, history: 'no', status, location: '-' });
+  }
+  return rows;
+}
+
+export function formatRows(rows: readonly ModelRow[]): string {
+  const table = [['id', 'scales', 'size', 'history', 'status', 'location'], ...rows.map((r) => [r.id, r.scales, r.size, r.history, r.status, r.location])];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  return table.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+}
