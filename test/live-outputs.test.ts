@@ -14,7 +14,7 @@ const FRAMES = 75;
 async function upscaleCamera(t: Tap.Test, output: string, extra: string[] = []) {
   const cam = await startRtspCamera();
   t.teardown(() => cam.server.stop());
-  return runCliAsync(['-i', cam.url, '-o', output, '--scale', '2', '--inject', `eosAfter=${FRAMES}`, '-v', ...extra]);
+  return runCliAsync(['-i', cam.url, '-o', output, '--model', 'bicubic', '--scale', '2', '--inject', `eosAfter=${FRAMES}`, '-v', ...extra]);
 }
 
 function videoOf(path: string) {
@@ -73,7 +73,7 @@ t.test('segmented recording: numbered files of about --segment-time, each playab
 async function publish(t: Tap.Test, output: string, extra: string[] = []): Promise<Managed> {
   const cam = await startRtspCamera();
   t.teardown(() => cam.server.stop());
-  const publisher = new Managed('stream-sr', process.execPath, [CLI, '-i', cam.url, '-o', output, '--scale', '2', '-v', ...extra]);
+  const publisher = new Managed('stream-sr', process.execPath, [CLI, '-i', cam.url, '-o', output, '--model', 'bicubic', '--scale', '2', '-v', ...extra]);
   t.teardown(() => publisher.stop('SIGINT'));
   await publisher.ready(/low latency\]/, 60000);
   await publisher.ready(/frame=\s*[1-9]/, 30000);

@@ -39,7 +39,7 @@ async function camera(t: Tap.Test) {
 t.test('drop: a model slower than the source skips frames, counts them, keeps the kept frames\' timestamps', async (t) => {
   const out = join(tmp, 'drop.mkv');
   // the model takes 100 ms a frame (10 fps) against a 25 fps camera
-  const r = await runCliAsync(['-i', await camera(t), '-o', out, '--scale', '2', '--live-policy', 'drop', '--inject', 'modelDelayMs=100,eosAfter=30', '-v']);
+  const r = await runCliAsync(['-i', await camera(t), '-o', out, '--model', 'bicubic', '--scale', '2', '--live-policy', 'drop', '--inject', 'modelDelayMs=100,eosAfter=30', '-v']);
   t.equal(r.code, 0, r.stderr);
   const c = counts(r.stderr);
   t.equal(c.out, 30, '30 frames written');
@@ -58,7 +58,7 @@ t.test('drop: a model slower than the source skips frames, counts them, keeps th
 t.test('fallback: every frame is kept at the full frame rate, the late ones through bicubic', async (t) => {
   const out = join(tmp, 'fallback.mkv');
   // the primary model takes 300 ms; a frame may take 450 ms from arrival to output
-  const r = await runCliAsync(['-i', await camera(t), '-o', out, '--scale', '2', '--live-policy', 'fallback', '--latency-budget', '450', '--inject', 'modelDelayMs=300,eosAfter=60', '-v']);
+  const r = await runCliAsync(['-i', await camera(t), '-o', out, '--model', 'bicubic', '--scale', '2', '--live-policy', 'fallback', '--latency-budget', '450', '--inject', 'modelDelayMs=300,eosAfter=60', '-v']);
   t.equal(r.code, 0, r.stderr);
   const c = counts(r.stderr);
   t.equal(c.out, 60);
@@ -73,11 +73,11 @@ t.test('fallback: every frame is kept at the full frame rate, the late ones thro
 
 t.test('queue: nothing dropped while the model keeps up; past --max-queue an error names the limit', async (t) => {
   const url = await camera(t);
-  const ok = await runCliAsync(['-i', url, '-o', join(tmp, 'queue.mkv'), '--scale', '2', '--live-policy', 'queue', '--inject', 'eosAfter=40', '-v']);
+  const ok = await runCliAsync(['-i', url, '-o', join(tmp, 'queue.mkv'), '--model', 'bicubic', '--scale', '2', '--live-policy', 'queue', '--inject', 'eosAfter=40', '-v']);
   t.equal(ok.code, 0, ok.stderr);
   t.equal(counts(ok.stderr).dropped, 0, 'no drops');
   t.ok(intervals(join(tmp, 'queue.mkv')).every((g) => Math.abs(g - 0.04) < 0.002), 'every frame, 40 ms apart');
-  const full = await runCliAsync(['-i', url, '-o', join(tmp, 'queue-full.mkv'), '--scale', '2', '--live-policy', 'queue', '--max-queue', '10', '--inject', 'modelDelayMs=200']);
+  const full = await runCliAsync(['-i', url, '-o', join(tmp, 'queue-full.mkv'), '--model', 'bicubic', '--scale', '2', '--live-policy', 'queue', '--max-queue', '10', '--inject', 'modelDelayMs=200']);
   t.equal(full.code, 1, 'exit 1');
   t.match(full.stderr, /error in source: .*10 frames are waiting \(--max-queue\)/);
   t.ok(probeVideoFrames(join(tmp, 'queue-full.mkv')).length > 0, 'the frames written before the error are in a finalized file');

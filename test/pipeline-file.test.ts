@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadPipelineFile, parsePipelineText, pipelineFromData } from '../src/pipeline/pipeline-file.js';
 import { PIPELINE_SCHEMA } from '../src/pipeline/pipeline-schema.js';
 import { UsageError } from '../src/core/errors.js';
+import { DEFAULTS } from '../src/core/defaults.js';
 import { ROOT, clips, probeVideoFrames } from './helpers/media.js';
 import { runCliAsync } from './helpers/live-cli.js';
 
@@ -24,7 +25,7 @@ function problem(data: unknown): string {
 t.test('a valid file gets every default filled in', async (t) => {
   const spec = pipelineFromData(GOOD, 'pipelines/cam-1.yaml');
   t.equal(spec.id, 'cam-1', 'the id defaults to the file name');
-  t.match(spec, { live: { policy: 'drop', rtspTransport: 'tcp', reconnect: { enabled: true } }, model: { id: 'bicubic', scale: 4 }, maxInFlight: 2 });
+  t.match(spec, { live: { policy: 'drop', rtspTransport: 'tcp', reconnect: { enabled: true } }, model: { id: DEFAULTS.model, scale: 4 }, maxInFlight: 2 });
   t.equal(spec.outputs[0]!.output, 'out/x.m3u8');
 });
 

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { UsageError } from '../core/errors.js';
 
 const DEFAULT_PORTS: Record<string, number> = { rtsp: 554, rtsps: 322, rtmp: 1935, rtmps: 443, http: 80, https: 443 };
 
@@ -24,7 +25,7 @@ export function checkReachable(url: string, timeoutMs: number): Promise<void> {
     const socket = connect({ host, port });
     const fail = (why: string): void => {
       socket.destroy();
-      reject(new Error(`input '${url}': ${why}`));
+      reject(new UsageError(`input '${url}': ${why}`));
     };
     socket.setTimeout(timeoutMs, () => fail(`no answer from ${host}:${port} within ${timeoutMs} ms`));
     socket.once('connect', () => {
