@@ -7,7 +7,7 @@ import { NullSink } from '../src/sinks/null-sink.js';
 import { LiveSource } from '../src/sources/live-source.js';
 import { defaultLiveSettings } from '../src/sources/live-options.js';
 import { RecordingModel } from './helpers/harness.js';
-import { startRtspCamera, waitFor } from './helpers/servers.js';
+import { ffmpegFeed, freePort, liveClip, liveClipLarger, startRtspCamera, waitFor } from './helpers/servers.js';
 
 t.test('an RTSP camera killed mid-stream and restarted: reconnect, history reset, timestamps keep increasing', async (t) => {
   let cam = await startRtspCamera();
@@ -54,4 +54,38 @@ t.test('an RTSP camera killed mid-stream and restarted: reconnect, history reset
   const next = model.windows.find((w) => w.current === frames[at + 1]!.index)!;
   t.equal(next.previousInput, breaks[0]!.index, 'history builds up again afterwards');
   t.equal(summary.state, 'aborted');
+});
+
+t.test('a UDP sender restarting at another resolution: scaled to the negotiated size, history reset, timestamps increasing', async (t) => {
+  const port = await freePort('udp');
+  const log = memoryLogger();
+  const stats = new RunStats();
+  const source = new LiveSource({ input: `udp://127.0.0.1:${port}`, live: { ...defaultLiveSettings(), policy: 'queue' }, log });
+  const model = new RecordingModel(2, true);
+  const stop = new AbortController();
+  const sink = new NullSink({
+    keep: true,
+    onWrite: () => {
+      const at = sink.frames.findIndex((f) => f.discontinuity);
+      if (at >= 0 && sink.frames.length - at >= 20) stop.abort();
+    },
+  });
+  const run = runPipeline({ source, model, sink, credit: new Credit(2), signal: stop.signal, log, stats });
+  await new Promise((r) => setTimeout(r, 300));
+  const first = ffmpegFeed(liveClip(), ['-t', '2', '-an', '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`]);
+  t.teardown(() => first.stop());
+  await first.exit;
+  const second = ffmpegFeed(liveClipLarger(), ['-an', '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`]);
+  t.teardown(() => second.stop());
+  const timeout = setTimeout(() => stop.abort(), 60000);
+  await run;
+  clearTimeout(timeout);
+  const frames = sink.frames;
+  t.ok(frames.every((f) => f.info.width === 320 && f.info.height === 192), 'every output frame keeps the negotiated 160x96 (x2) size');
+  const at = frames.findIndex((f) => f.discontinuity);
+  t.ok(at > 10, `the break comes after the first sender's frames (at ${at})`);
+  t.match(log.lines.join('\n'), /live input changed to 240x144 yuv420p; scaling to 160x96/);
+  t.ok(frames.every((f, i) => i === 0 || f.pts > frames[i - 1]!.pts), 'timestamps strictly increase although the new sender starts its clock again');
+  const window = model.windows.find((w) => w.current === frames[at]!.index)!;
+  t.equal(window.previousInput, null, 'the model starts without history at the change');
 });

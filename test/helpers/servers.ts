@@ -147,3 +147,10 @@ export function liveClip(): string {
 export function ffmpegReceiver(args: readonly string[]): Managed {
   return new Managed('ffmpeg receiver', 'ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args]);
 }
+
+/** The same kind of clip at 240x144: a sender that changes resolution. */
+export function liveClipLarger(): string {
+  return fixture('live-240x144.mkv', (o) => [
+    '-f', 'lavfi', '-i', 'testsrc2=size=240x144:rate=25:duration=6', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p', '-f', 'matroska', o,
+  ]);
+}
