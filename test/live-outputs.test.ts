@@ -58,8 +58,9 @@ t.test('segmented recording: numbered files of about --segment-time, each playab
     total += frames.length;
     const v = videoOf(join(tmp, 'rec', f));
     t.same([v.width, v.height], [320, 192], `${f} is 320x192`);
-    // each file's clock starts again at 0 (its first picture may follow the audio by a few dropped frames)
-    t.ok(frames[0] && frames[0].ptsTime < 0.5, `${f} starts near 0 (${frames[0]?.ptsTime})`);
+    // each file's clock starts again at 0; in the first one the first picture may follow the audio
+    // by the frames dropped while the model warmed up (the drop policy drops video, never audio)
+    t.ok(frames[0] && frames[0].ptsTime < (f === files[0] ? 2 : 0.5), `${f} starts near 0 (${frames[0]?.ptsTime})`);
   }
   t.equal(total, FRAMES, 'every frame is in one of the segments');
   const again = await upscaleCamera(t, pattern, ['--segment-time', '1']);
@@ -95,7 +96,7 @@ t.test('RTMP publish to nginx-rtmp, played back over RTMP', async (t) => {
   const publisher = await publish(t, url);
   const out = join(tmp, 'rtmp.mkv');
   await readBack(t, ['-rw_timeout', '5000000', '-i', url], out);
-  checkVideo(t, out, 40);
+  checkVideo(t, out, 25);
   await publisher.stop('SIGINT');
   t.match(publisher.output, /frames written to rtmp:/);
 });
@@ -109,7 +110,7 @@ t.test('SRT publish to an ffmpeg listener (MPEG-TS)', async (t) => {
   const r = await upscaleCamera(t, `srt://127.0.0.1:${port}`);
   t.equal(r.code, 0, r.stderr);
   await reader.exit;
-  checkVideo(t, out, FRAMES - 5);
+  checkVideo(t, out, FRAMES - 15);
 });
 
 t.test('UDP MPEG-TS to an ffmpeg receiver', async (t) => {
@@ -117,7 +118,7 @@ t.test('UDP MPEG-TS to an ffmpeg receiver', async (t) => {
   const publisher = await publish(t, `udp://127.0.0.1:${port}`);
   const out = join(tmp, 'udp.mkv');
   await readBack(t, ['-timeout', '5000000', '-i', `udp://127.0.0.1:${port}`], out);
-  checkVideo(t, out, 50);
+  checkVideo(t, out, 25);
   await publisher.stop('SIGINT');
 });
 
@@ -128,7 +129,7 @@ t.test('RTSP publish (RTP over UDP) to rtsp-server-perl, played back over RTP/UD
   const publisher = await publish(t, relay.publishUrl('sr'), ['--rtsp-transport', 'udp']);
   const out = join(tmp, 'rtsp.mkv');
   await readBack(t, ['-rtsp_transport', 'udp', '-timeout', '5000000', '-i', relay.playUrl('sr')], out);
-  checkVideo(t, out, 50);
+  checkVideo(t, out, 25);
   await publisher.stop('SIGINT');
   t.match(publisher.output, /frames written to rtsp:/);
 });

@@ -27,7 +27,14 @@ interface PipelineView {
 }
 
 async function api(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown; text: string }> {
-  const res = await fetch(base + path, init);
+  let res: Response;
+  try {
+    res = await fetch(base + path, init);
+  } catch (err) {
+    // a kept-alive connection the server closed as it was reused (its idle timeout): ask again, as HTTP clients do
+    if (init.method && init.method !== 'GET') throw err;
+    res = await fetch(base + path, init);
+  }
   const text = await res.text();
   let body: unknown;
   try {

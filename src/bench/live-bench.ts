@@ -11,18 +11,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { memoryLogger } from '../core/log.js';
 import { packageRoot } from '../core/package-root.js';
-import { toNumber } from '../core/rational.js';
-import { RunStats } from '../core/stats.js';
-import type { Frame } from '../core/frame.js';
 import { findModel } from '../models/registry.js';
 import { pipelineFromData } from '../pipeline/pipeline-file.js';
 import { runSpec } from '../pipeline/run-spec.js';
+import { LiveMeasure, round } from './live-measure.js';
 
 interface Scenario {
   readonly name: string;
@@ -35,7 +33,6 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'bicubic', model: 'bicubic', policy: 'drop', target: 'p95 latency < 200 ms, no drops' },
   { name: 'esrgan-slim', model: 'esrgan-slim', policy: 'fallback', target: 'full output frame rate; share of model frames reported' },
 ];
-const WARMUP_MS = 10_000;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,31 +55,6 @@ async function startCamera(size: string, fps: number): Promise<{ url: string; ch
   return { url: `rtsp://127.0.0.1:${port}/cam`, child };
 }
 
-function percentile(values: Float64Array, p: number): number {
-  if (!values.length) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
-const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
-const rssMb = (): number => Math.round(process.memoryUsage().rss / 2 ** 20);
-
-/** Per-frame measurements, grown as needed (a 10-minute run at 25 fps is 15000 frames). */
-class Samples {
-  private data = new Float64Array(4096);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-}
 
 async function runScenario(s: Scenario, opts: { minutes: number; size: string; fps: number; budgetMs: number }) {
   try {
@@ -97,48 +69,15 @@ async function runScenario(s: Scenario, opts: { minutes: number; size: string; f
     `${s.name}.yaml`,
   );
   const stop = new AbortController();
-  const stats = new RunStats();
-  const arrival = new Samples();
-  /** Per frame: write time minus the frame's time on the camera's clock (ms); the offset is fixed below. */
-  const clock = new Samples();
-  let warmOut: { t: number; frames: number } | undefined;
-  /**
-   * The camera's clock on ours: the frame that arrived soonest after its own time sets it (the
-   * burst of frames buffered while the stream was probed arrives late and must not).
-   */
-  let earliest = Infinity;
-  let rssAt1: number | undefined;
-  let peakRss = 0;
-  const t0 = performance.now();
-  const onFrame = (frame: Frame): void => {
-    const now = performance.now();
-    const seconds = frame.pts * toNumber(frame.info.timeBase);
-    if (frame.arrivedAt !== undefined) earliest = Math.min(earliest, frame.arrivedAt - seconds * 1000);
-    if (now - t0 < WARMUP_MS) return;
-    warmOut ??= { t: now, frames: stats.get('framesOut') };
-    if (frame.arrivedAt !== undefined) arrival.push(now - frame.arrivedAt);
-    clock.push(now - seconds * 1000);
-  };
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMb());
-    if (rssAt1 === undefined && performance.now() - t0 >= 60_000) rssAt1 = rssMb();
-  }, 1000);
+  const measure = new LiveMeasure();
   const timer = setTimeout(() => stop.abort(), opts.minutes * 60_000);
-  const dropsAtWarm = { value: 0 };
-  setTimeout(() => (dropsAtWarm.value = stats.get('framesDropped')), WARMUP_MS);
   try {
-    await runSpec(spec, { log: memoryLogger(), stats, signal: stop.signal, onFrame });
+    await runSpec(spec, { log: memoryLogger(), stats: measure.stats, signal: stop.signal, onFrame: measure.onFrame });
   } finally {
     clearTimeout(timer);
-    clearInterval(sampler);
     cam.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
-  const end = performance.now();
-  const out = stats.get('framesOut');
-  const through = stats.get('modelFrames') + stats.get('fallbackFrames');
-  const a = arrival.values();
-  const c = clock.values().map((v) => v - earliest);
   return {
     scenario: s.name,
     model: s.model,
@@ -146,24 +85,9 @@ async function runScenario(s: Scenario, opts: { minutes: number; size: string; f
     target: s.target,
     minutes: opts.minutes,
     source: `rtsp ${opts.size} @ ${opts.fps} fps (GStreamer RTSP server, x264 zerolatency)`,
-    output: 'HLS, libx264 zerolatency veryfast, 1280x720',
-    framesIn: stats.get('framesIn'),
-    framesOut: out,
-    dropped: stats.get('framesDropped'),
-    droppedAfterWarmup: stats.get('framesDropped') - dropsAtWarm.value,
-    dropRate: round(stats.get('framesDropped') / Math.max(1, stats.get('framesIn')), 4),
-    modelFrames: stats.get('modelFrames'),
-    fallbackFrames: stats.get('fallbackFrames'),
-    modelShare: through ? round(stats.get('modelFrames') / through, 4) : null,
-    sustainedOutputFps: warmOut ? round((out - warmOut.frames) / ((end - warmOut.t) / 1000), 2) : 0,
-    latencyMs: {
-      // glass to glass, less the network and depacketizing delay of the quickest frame
-      streamClockToWrite: { p50: round(percentile(c, 0.5)), p95: round(percentile(c, 0.95)) },
-      arrivalToWrite: { p50: round(percentile(a, 0.5)), p95: round(percentile(a, 0.95)), max: round(a.length ? Math.max(...a) : NaN) },
-    },
-    rssMb: { after1Minute: rssAt1 ?? null, atEnd: rssMb(), peak: peakRss },
-    msPerFrame: Object.fromEntries(Object.entries(stats.toJSON().stageMs).map(([k, v]) => [k, round(v / Math.max(1, out), 2)])),
-    loadAverage: (await import('node:os')).loadavg().map((l) => round(l, 2)),
+    output: 'HLS, libx264 zerolatency veryfast, x4',
+    ...measure.report(),
+    loadAverage: loadavg().map((l) => round(l, 2)),
   };
 }
 

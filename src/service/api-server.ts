@@ -53,9 +53,12 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
  * pipelines are the ones the service was started with.
  */
 export function createApiServer(opts: ApiOptions): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void handle(req, res, opts).catch((err: unknown) => send(res, 500, { error: String(err) }));
   });
+  // longer than the usual scraper and load-balancer idle times, so they rarely reuse a closing socket
+  server.keepAliveTimeout = 65_000;
+  return server;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiOptions): Promise<void> {
