@@ -88,7 +88,7 @@ export class LiveMeasure {
       latencyMs: {
         // glass to glass, less the network and depacketizing delay of the quickest frame
         streamClockToWrite: { p50: round(percentile(c, 0.5)), p95: round(percentile(c, 0.95)) },
-        arrivalToWrite: { p50: round(percentile(a, 0.5)), p95: round(percentile(a, 0.95)), max: round(a.reduce((m, v) => Math.max(m, v), NaN)) },
+        arrivalToWrite: { p50: round(percentile(a, 0.5)), p95: round(percentile(a, 0.95)), max: round(a.reduce((m, v) => Math.max(m, v), -Infinity)) },
       },
       rssMb: { after1Minute: this.rssAfter1Minute ?? null, atEnd: rssMb(), peak: this.peakRss },
       msPerFrame: Object.fromEntries(Object.entries(s.toJSON().stageMs).map(([k, v]) => [k, round(v / Math.max(1, out), 2)])),
