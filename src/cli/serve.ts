@@ -88,7 +88,7 @@ export const serveCommand: CommandModule = {
       .positional('pipelines', { type: 'string', array: true, default: [], describe: 'pipeline files (YAML or JSON); default: every file in ./pipelines' })
       .option('listen', { type: 'string', default: DEFAULTS.listen, describe: 'HOST:PORT of the HTTP API; other than loopback needs --token' })
       .option('token', { type: 'string', describe: `bearer token the API requires (also ${DEFAULTS.tokenEnv})` })
-      .example('$0 serve pipelines/camera-to-hls.yaml pipelines/srt-feed.yaml', 'two pipelines, API on 127.0.0.1:8080')
+      .example('$0 serve pipelines/camera-to-hls.yaml pipelines/srt-broadcast.yaml', 'two pipelines, API on 127.0.0.1:8080')
       .example('STREAM_SR_TOKEN=secret $0 serve --listen 0.0.0.0:8080', 'every pipeline in ./pipelines, API reachable from the network'),
   handler: async (args) => {
     try {
