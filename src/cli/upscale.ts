@@ -7,9 +7,10 @@ import { runUpscaleJob } from '../pipeline/upscale-job.js';
 import { logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
+import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
 function builder(y: Argv) {
-  return logOptions(modelOptions(y))
+  return tilingOptions(logOptions(modelOptions(y)))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
@@ -45,6 +46,7 @@ async function handler(args: Args): Promise<void> {
       device: args.device as Device,
       ...(args.gpu !== undefined ? { gpu: args.gpu } : {}),
       ...(args.threads ? { threads: args.threads } : {}),
+      tiling: tilingFromArgs(args, log),
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

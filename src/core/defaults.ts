@@ -8,4 +8,8 @@ export const DEFAULTS = {
   crf: 18,
   preset: 'veryfast',
   pngFrameRate: 25,
+  /** Overlap between neighbouring tiles, in input pixels (--tile-overlap). */
+  tileOverlap: 16,
+  /** Side of the probe frame that measures a model's memory per pixel (--max-memory). */
+  memoryProbeSide: 128,
 } as const;
