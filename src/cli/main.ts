@@ -5,6 +5,7 @@ import { normaliseArgv } from './common-options.js';
 import { upscaleCommand } from './upscale.js';
 import { modelsCommand } from './models.js';
 import { evalCommand } from './eval.js';
+import { framesCommand } from './frames.js';
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone.
 process.stdout.on('error', () => undefined);
@@ -15,6 +16,7 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .command(upscaleCommand)
   .command(modelsCommand)
   .command(evalCommand)
+  .command(framesCommand)
   .strict()
   .fail((msg, err, y) => {
     if (err) throw err;

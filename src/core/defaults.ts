@@ -12,4 +12,6 @@ export const DEFAULTS = {
   tileOverlap: 16,
   /** Side of the probe frame that measures a model's memory per pixel (--max-memory). */
   memoryProbeSide: 128,
+  /** `frames --out_path`: the reference tool's own default, so it drops in. */
+  framesOutPath: './StreamDiffVSR_results/',
 } as const;
