@@ -54,7 +54,7 @@ export class TiledModel implements SrModel {
   private tile: number | undefined;
   private readonly overlap: number;
   private perPixel?: number;
-  private grid?: { width: number; height: number; tiles: Tile[] };
+  private grid?: { width: number; height: number; tile: number; tiles: Tile[] };
 
   constructor(
     private readonly inner: SrModel,
@@ -115,10 +115,12 @@ export class TiledModel implements SrModel {
   }
 
   private gridFor(width: number, height: number): Tile[] {
-    if (!this.grid || this.grid.width !== width || this.grid.height !== height) {
-      this.grid = { width, height, tiles: tileGrid(width, height, this.tile!, this.overlap, this.scale) };
+    const tile = this.tile!;
+    const g = this.grid;
+    if (!g || g.width !== width || g.height !== height || g.tile !== tile) {
+      this.grid = { width, height, tile, tiles: tileGrid(width, height, tile, this.overlap, this.scale) };
     }
-    return this.grid.tiles;
+    return this.grid!.tiles;
   }
 
   async upscale(window: HistoryWindow): Promise<Float32Array> {
