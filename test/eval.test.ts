@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -145,6 +145,28 @@ t.test('frame counts and sizes must match: a clear error, exit 2', async (t) => 
   const m = runCli(['eval', '--ref', join(tmp, 'missing.mkv'), '--test', pair.test]);
   t.equal(m.code, 2);
   t.match(m.stderr, /missing\.mkv/);
+});
+
+t.test('folders of PNG frames (what `stream-sr frames` writes) score like the video they came from', async (t) => {
+  const pair = walkPair(8);
+  if (!pair) return t.skip('../shared/data/vid4_walk is absent');
+  const dirs = { ref: join(tmp, 'gt-pngs'), test: join(tmp, 'test-pngs') };
+  for (const [k, dir] of Object.entries(dirs)) {
+    mkdirSync(dir);
+    spawnSync('ffmpeg', ['-v', 'error', '-i', pair[k as 'ref' | 'test'], '-pix_fmt', 'rgb24', join(dir, 'frame_%04d.png')]);
+  }
+  const fromFolders = evalJson(['--ref', dirs.ref, '--test', dirs.test]);
+  const fromVideos = evalJson(['--ref', pair.ref, '--test', pair.test]);
+  t.equal(fromFolders.frames, 8);
+  t.same(fromFolders.perFrame, fromVideos.perFrame, 'the same scores, frame by frame');
+  const mixed = runCli(['eval', '--ref', dirs.ref, '--test', pair.test]);
+  t.equal(mixed.code, 0, 'a folder against a video works too');
+  const short = join(tmp, 'gt-pngs-3');
+  mkdirSync(short);
+  spawnSync('ffmpeg', ['-v', 'error', '-i', pair.ref, '-frames:v', '3', '-pix_fmt', 'rgb24', join(short, 'frame_%04d.png')]);
+  const r = runCli(['eval', '--ref', short, '--test', pair.test]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /frame counts differ: --test .* has 8 frames, --ref .*gt-pngs-3 has 3/);
 });
 
 t.test('SSIM follows ffmpeg on its own terms: 8x8 windows every 4 pixels, border beyond multiples of 4 unused', async (t) => {

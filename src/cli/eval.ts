@@ -5,8 +5,8 @@ import { reportError } from './errors.js';
 
 function builder(y: Argv) {
   return y
-    .option('ref', { type: 'string', demandOption: true, describe: 'ground truth video (or image)' })
-    .option('test', { type: 'string', demandOption: true, describe: 'video to score: same size and frame count' })
+    .option('ref', { type: 'string', demandOption: true, describe: 'ground truth: video, image, or folder of PNG frames' })
+    .option('test', { type: 'string', demandOption: true, describe: 'output to score (same forms): same size and frame count' })
     .option('crop', { type: 'number', default: 0, describe: 'pixels left out at each edge (e.g. the scale factor)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the whole report as JSON' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'stack traces on crashes' })

@@ -1,13 +1,13 @@
-import { Rgb24Reader } from '../av/rgb24-reader.js';
+import { openPictures, type PictureReader } from './picture-reader.js';
 import { UsageError } from '../core/errors.js';
 import { scoreFrame, planesOf, temporalChange, type FrameScores, type Planes } from './frame-scores.js';
 import type { Crop } from './planes.js';
 import { psnrFromMse } from './psnr.js';
 
 export interface EvaluateOptions {
-  /** Ground truth: a video, or an image. */
+  /** Ground truth: a video, an image, or a folder of PNG frames (name order). */
   readonly ref: string;
-  /** The output to score, the same size and frame count. */
+  /** The output to score, the same size and frame count, in any of those forms. */
   readonly test: string;
   /** Pixels left out at each edge (VSR papers often crop the scale factor). */
   readonly crop?: number;
@@ -48,8 +48,8 @@ export interface EvalReport {
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function checkGeometry(test: Rgb24Reader, ref: Rgb24Reader, crop: number): Crop {
-  const [t, r] = [test.video, ref.video];
+function checkGeometry(test: PictureReader, ref: PictureReader, crop: number): Crop {
+  const [t, r] = [test, ref];
   if (t.width !== r.width || t.height !== r.height) {
     throw new UsageError(`sizes differ: --test ${test.label} is ${t.width}x${t.height}, --ref ${ref.label} is ${r.width}x${r.height}`);
   }
@@ -106,10 +106,10 @@ class Tally {
  * length; differing sizes or frame counts are errors, never a partial score.
  */
 export async function evaluate(opts: EvaluateOptions): Promise<EvalReport> {
-  const test = await Rgb24Reader.open(opts.test);
-  let ref: Rgb24Reader | undefined;
+  const test = await openPictures(opts.test);
+  let ref: PictureReader | undefined;
   try {
-    ref = await Rgb24Reader.open(opts.ref);
+    ref = await openPictures(opts.ref);
     const crop = checkGeometry(test, ref, opts.crop ?? 0);
     const tally = new Tally(crop, opts.onFrame);
     for (;;) {
@@ -128,7 +128,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvalReport> {
 }
 
 /** Reads the longer input to its end, so the message can give both counts. */
-async function countMismatch(test: Rgb24Reader, ref: Rgb24Reader, paired: number, testIsLonger: boolean): Promise<UsageError> {
+async function countMismatch(test: PictureReader, ref: PictureReader, paired: number, testIsLonger: boolean): Promise<UsageError> {
   const longer = testIsLonger ? test : ref;
   let n = paired + 1;
   while (await longer.next()) n++;
