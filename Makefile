@@ -72,6 +72,13 @@ bench: models samples
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
 	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
 
+# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
+# Models that are not installed are listed as missing.
+QUALITY_MODELS ?= bicubic,esrgan-slim,esrgan-medium,realesr-general-x4v3
+quality: models
+	@mkdir -p bench
+	nice -n 10 $(NODE) dist/src/bench/quality.js --models $(QUALITY_MODELS) --out bench/quality
+
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
 

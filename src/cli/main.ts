@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { normaliseArgv } from './common-options.js';
 import { upscaleCommand } from './upscale.js';
 import { modelsCommand } from './models.js';
+import { evalCommand } from './eval.js';
+import { framesCommand } from './frames.js';
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone.
 process.stdout.on('error', () => undefined);
@@ -13,6 +15,8 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .usage('$0 -i INPUT -o OUTPUT [options]\n\nCausal video super-resolution between a decoder and an encoder.')
   .command(upscaleCommand)
   .command(modelsCommand)
+  .command(evalCommand)
+  .command(framesCommand)
   .strict()
   .fail((msg, err, y) => {
     if (err) throw err;

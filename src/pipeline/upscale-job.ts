@@ -6,7 +6,9 @@ import type { Rational } from '../core/rational.js';
 import { RunStats } from '../core/stats.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { Device } from '../inference/providers.js';
-import { loadModel } from '../models/load.js';
+import { loadModel, type LoadModelOptions } from '../models/load.js';
+import type { TilingOptions } from '../inference/tiled-model.js';
+import { withModelTiling } from '../models/measure-memory.js';
 import { AvSink } from '../sinks/av-sink.js';
 import { createSource, isUrl } from '../sources/open-source.js';
 import { ProgressReporter } from './progress.js';
@@ -29,6 +31,8 @@ export interface UpscaleJob {
   readonly engineCacheDir?: string;
   readonly fp16?: boolean;
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
+  /** --tile / --max-memory: run the model on blended tiles. */
+  readonly tiling?: TilingOptions;
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -61,7 +65,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   checkOutput(job.output, job.overwrite);
   const stats = new RunStats();
   const source = createSource({ input: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) });
-  const model = await loadModel(job.model, {
+  const loadOptions: LoadModelOptions = {
     scale: job.scale,
     ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
     session: {
@@ -72,7 +76,8 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
       ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
       log: job.log,
     },
-  });
+  };
+  const model = withModelTiling(await loadModel(job.model, loadOptions), job.model, loadOptions, job.tiling);
   const sink = new AvSink({
     output: job.output,
     ...(job.outputFormat ? { format: job.outputFormat } : {}),
