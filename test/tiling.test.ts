@@ -173,7 +173,7 @@ t.test('stream-sr --max-memory tiles a real clip and agrees with the untiled out
   const lr = fixture('walk-lr-8.mkv', (o) => ['-i', walk, '-frames:v', '8', '-c:v', 'ffv1', '-f', 'matroska', o]);
   const whole = join(tmp, 'walk-whole.mkv');
   const tiled = join(tmp, 'walk-tiled.mkv');
-  const clip = ['-i', lr, '-c:v', 'ffv1', '-y', '-q'];
+  const clip = ['-i', lr, '--model', 'bicubic', '-c:v', 'ffv1', '-y', '-q'];
   t.equal(runCli([...clip, '-o', whole]).code, 0);
   const r = runCli([...clip, '-o', tiled, '--max-memory', '8M', '-v']);
   t.equal(r.code, 0, r.stderr);
