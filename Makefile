@@ -84,6 +84,13 @@ bench-live: models
 	@mkdir -p bench
 	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json
 
+# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
+# Models that are not installed are listed as missing.
+QUALITY_MODELS ?= bicubic,esrgan-slim,esrgan-medium,realesr-general-x4v3
+quality: models
+	@mkdir -p bench
+	nice -n 10 $(NODE) dist/src/bench/quality.js --models $(QUALITY_MODELS) --out bench/quality
+
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
 

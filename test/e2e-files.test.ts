@@ -46,6 +46,19 @@ t.test('AAC audio is copied packet for packet', async (t) => {
   t.equal(probeVideoFrames(out).length, probeVideoFrames(input).length, 'frames in = frames out');
 });
 
+t.test('AAC from mp4 is copied into Matroska, MPEG-TS and MOV exactly as ffmpeg -c copy does', async (t) => {
+  const input = clips.withAac();
+  for (const ext of ['mkv', 'ts', 'mov']) {
+    const out = join(tmp, `aac-copy.${ext}`);
+    const r = runCli(['-i', input, '-o', out, '-q', '--scale', '2', '--model', 'bicubic']);
+    t.equal(r.code, 0, r.stderr);
+    // MPEG-TS carries AAC with ADTS headers, so compare with ffmpeg's own stream copy, not the input
+    const reference = join(tmp, `aac-ffmpeg-copy.${ext}`);
+    ffmpeg(['-i', input, '-map', '0:a', '-c', 'copy', reference]);
+    t.same(packetMd5s(out, 'a'), packetMd5s(reference, 'a'), `${ext}: the same audio packets as ffmpeg's copy`);
+  }
+});
+
 t.test('subtitles are copied into Matroska', async (t) => {
   const input = clips.withSubtitles();
   const out = join(tmp, 'subs.mkv');

@@ -106,7 +106,7 @@ t.test('withEnv sets variables around the work and restores them', async (t) => 
 });
 
 t.test('CLI: --device tensorrt with its options and --device cuda --gpu N run on the CPU after warnings', async (t) => {
-  const trt = runCli(['-i', clips.small(), '-o', join(tmp, 'trt.mkv'), '--model', 'bicubic', '--scale', '2', '-q', '--device', 'tensorrt', '--fp16', '--engine-cache', join(tmp, 'engines'), '--image_height', '48', '--image_width', '64']);
+  const trt = runCli(['-i', clips.small(), '-o', join(tmp, 'trt.mkv'), '--model', 'bicubic', '--scale', '2', '-q', '--device', 'tensorrt', '--fp16', '--engine-cache', join(tmp, 'engines'), '--image_height', '96', '--image_width', '128']);
   t.equal(trt.code, 0, trt.stderr);
   t.match(trt.stderr, /tensorrt execution provider is not installed/);
   t.match(trt.stderr, /cuda execution provider is not installed .*falling back to cpu/);

@@ -176,6 +176,9 @@ export class AvOutput {
     const out = this.muxer.newStream({ name: copy.codec, time_base: [copy.timeBase.num, copy.timeBase.den] });
     copyStreamParams(input, out);
     out.time_base = [copy.timeBase.num, copy.timeBase.den];
+    // The input container's codec tag (mp4's 'mp4a') means nothing to another container (Matroska
+    // refuses it); as ffmpeg does for stream copy, let the output muxer choose its own.
+    (out.codecpar as unknown as { codec_tag: number }).codec_tag = 0;
     this.copyMap.set(copy.index, { out, inTb: copy.timeBase });
   }
 

@@ -20,7 +20,7 @@ export interface PictureFormat {
 
 type AvFrame = Beamcoder.Frame;
 
-async function makeFilterer(input: PictureFormat, output: string, spec: string): Promise<Beamcoder.Filterer> {
+export async function makeFilterer(input: PictureFormat, output: string, spec: string): Promise<Beamcoder.Filterer> {
   return beamcoder().filterer({
     filterType: 'video',
     inputParams: [
@@ -37,7 +37,7 @@ async function makeFilterer(input: PictureFormat, output: string, spec: string):
   });
 }
 
-async function runFilter(filterer: Beamcoder.Filterer, frame: AvFrame): Promise<AvFrame> {
+export async function runFilter(filterer: Beamcoder.Filterer, frame: AvFrame): Promise<AvFrame> {
   const result = await filterer.filter([frame]);
   const out = result[0]?.frames[0];
   if (!out) throw new Error('swscale produced no frame');
@@ -88,18 +88,23 @@ function rgbToFloatPlanes(rgb: Float32Array, width: number, height: number): AvF
   return frame;
 }
 
+/** The filter that turns decoded pictures into RGB: accurate swscale, the stream's matrix and range. */
+export function toRgbFilterSpec(input: PictureFormat, size?: { width: number; height: number }): string {
+  const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
+  const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
+  // FFmpeg 5.1's swscale turns gray into green when writing planar float RGB (it reads absent
+  // chroma as 0, not as neutral); widening to 4:4:4 first gives neutral chroma, losslessly.
+  const widen = formatTraits(input.pixelFormat).family === 'gray' ? 'format=yuv444p16le,' : '';
+  return `${widen}scale=${opts.join(':')}`;
+}
+
 /** Decoded pictures in any format → planar float RGB 0..1, by swscale, honouring matrix and range. */
 export class ToFloatRgb {
   private constructor(private readonly filterer: Beamcoder.Filterer) {}
 
   /** `size`: scale to this picture size too (a live stream whose resolution changed mid-run). */
   static async create(input: PictureFormat, size?: { width: number; height: number }): Promise<ToFloatRgb> {
-    const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
-    const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
-    // FFmpeg 5.1's swscale turns gray into green when writing planar float RGB (it reads absent
-    // chroma as 0, not as neutral); widening to 4:4:4 first gives neutral chroma, losslessly.
-    const widen = formatTraits(input.pixelFormat).family === 'gray' ? 'format=yuv444p16le,' : '';
-    return new ToFloatRgb(await makeFilterer(input, FLOAT_RGB, `${widen}scale=${opts.join(':')}`));
+    return new ToFloatRgb(await makeFilterer(input, FLOAT_RGB, toRgbFilterSpec(input, size)));
   }
 
   async convert(frame: AvFrame): Promise<Float32Array> {

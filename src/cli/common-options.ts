@@ -1,4 +1,7 @@
 import type { Argv } from 'yargs';
+import type { Device } from '../inference/providers.js';
+import type { SessionSettings } from '../inference/session.js';
+import type { Logger } from '../core/log.js';
 import { DEVICES } from '../inference/providers.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
@@ -14,16 +17,44 @@ export function modelOptions<T>(y: Argv<T>) {
     .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' })
     .option('engine-cache', { type: 'string', describe: 'TensorRT engine cache folder (default: $XDG_CACHE_HOME/stream-sr/trt)' })
     .option('fp16', { type: 'boolean', describe: 'TensorRT: build half-precision engines' })
-    .option('image-height', { alias: 'image_height', type: 'number', describe: 'TensorRT: build the engine for this fixed input height' })
-    .option('image-width', { alias: 'image_width', type: 'number', describe: 'TensorRT: build the engine for this fixed input width' });
+    .option('image-height', { alias: 'image_height', type: 'number', describe: 'TensorRT: output height the engine is built for' })
+    .option('image-width', { alias: 'image_width', type: 'number', describe: 'TensorRT: output width the engine is built for' });
 }
 
-/** --image-height/--image-width (the reference tool's --image_height/--image_width) come as a pair. */
-export function fixedInputShape(height: number | undefined, width: number | undefined): { height: number; width: number } | undefined {
+/**
+ * --image-height/--image-width, like the reference tool's --image_height/--image_width, are the
+ * output size TensorRT engines are built for; the engine's input is that divided by the scale.
+ */
+export function fixedInputShape(height: number | undefined, width: number | undefined, scale: number): { height: number; width: number } | undefined {
   if (height === undefined && width === undefined) return undefined;
-  const ok = (v: number | undefined): v is number => v !== undefined && Number.isInteger(v) && v > 0;
-  if (!ok(height) || !ok(width)) throw new UsageError(`--image-height and --image-width go together, as whole numbers of pixels (got ${height ?? 'none'} x ${width ?? 'none'})`);
-  return { height, width };
+  const ok = (v: number | undefined): v is number => v !== undefined && Number.isInteger(v) && v > 0 && v % scale === 0;
+  if (!ok(height) || !ok(width)) {
+    throw new UsageError(`--image-height and --image-width go together, as output sizes that are whole multiples of the scale ${scale} (got ${height ?? 'none'} x ${width ?? 'none'})`);
+  }
+  return { height: height / scale, width: width / scale };
+}
+
+interface SessionArgs {
+  readonly gpu?: number | undefined;
+  readonly threads?: number | undefined;
+  readonly engineCache?: string | undefined;
+  readonly fp16?: boolean | undefined;
+  readonly imageHeight?: number | undefined;
+  readonly imageWidth?: number | undefined;
+  readonly scale: number;
+}
+
+/** The session settings every model-running command builds the same way from its options. */
+export function sessionFromArgs(args: SessionArgs, device: Device, log: Logger): SessionSettings {
+  const shape = fixedInputShape(args.imageHeight, args.imageWidth, args.scale);
+  return {
+    device: { device, ...(args.gpu !== undefined ? { gpu: args.gpu } : {}) },
+    ...(args.threads ? { threads: args.threads } : {}),
+    ...(args.engineCache ? { engineCacheDir: args.engineCache } : {}),
+    ...(args.fp16 ? { fp16: true } : {}),
+    ...(shape ? { fixedInputShape: shape } : {}),
+    log,
+  };
 }
 
 export function logOptions<T>(y: Argv<T>) {

@@ -6,6 +6,8 @@ import { upscaleCommand } from './upscale.js';
 import { modelsCommand } from './models.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
+import { evalCommand } from './eval.js';
+import { framesCommand } from './frames.js';
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone.
 process.stdout.on('error', () => undefined);
@@ -17,6 +19,8 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .command(modelsCommand)
   .command(runCommand)
   .command(serveCommand)
+  .command(evalCommand)
+  .command(framesCommand)
   .strict()
   .fail((msg, err, y) => {
     if (err) throw err;

@@ -8,9 +8,10 @@ import { fixedInputShape, logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
+import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
 function builder(y: Argv) {
-  return liveOptions(logOptions(modelOptions(y)))
+  return liveOptions(tilingOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
@@ -37,7 +38,7 @@ async function handler(args: Args): Promise<void> {
   const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
   try {
     if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
-    const shape = fixedInputShape(args.imageHeight, args.imageWidth);
+    const shape = fixedInputShape(args.imageHeight, args.imageWidth, args.scale);
     const result = await runUpscaleJob({
       input: args.input,
       ...(args.inputFormat ? { inputFormat: args.inputFormat } : {}),
@@ -52,6 +53,7 @@ async function handler(args: Args): Promise<void> {
       ...(args.engineCache ? { engineCacheDir: args.engineCache } : {}),
       ...(args.fp16 ? { fp16: true } : {}),
       ...(shape ? { fixedInputShape: shape } : {}),
+      tiling: tilingFromArgs(args, log),
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

@@ -37,4 +37,13 @@ export const DEFAULTS = {
   restartMaxDelayMs: 30_000,
   listen: '127.0.0.1:8080',
   tokenEnv: 'STREAM_SR_TOKEN',
+  /**
+   * Overlap between neighbouring tiles, in input pixels (--tile-overlap). Enough for the deepest
+   * bundled model, realesr-general-x4v3 (32 convolutions: a tile edge still shows 20 px inside).
+   */
+  tileOverlap: 48,
+  /** Side of the probe frame that measures a model's memory per pixel (--max-memory). */
+  memoryProbeSide: 128,
+  /** `frames --out_path`: the reference tool's own default, so it drops in. */
+  framesOutPath: './StreamDiffVSR_results/',
 } as const;

@@ -3,7 +3,8 @@ import type { Frame } from '../core/frame.js';
 import type { Logger } from '../core/log.js';
 import type { RunStats } from '../core/stats.js';
 import type { SrModel } from '../inference/sr-model.js';
-import { loadModel } from '../models/load.js';
+import { loadModel, type LoadModelOptions } from '../models/load.js';
+import { withModelTiling } from '../models/measure-memory.js';
 import { FallbackModel } from '../models/fallback-model.js';
 import { delayedModel } from '../models/delayed-model.js';
 import { identity } from '../operators/identity.js';
@@ -30,8 +31,8 @@ export interface BuildContext {
   readonly signal?: AbortSignal;
 }
 
-function openModel(id: string, spec: ModelSpec, log: Logger): Promise<SrModel> {
-  return loadModel(id, {
+async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
+  const options: LoadModelOptions = {
     scale: spec.scale,
     ...(spec.modelDirs ? { modelDirs: spec.modelDirs } : {}),
     session: {
@@ -42,7 +43,9 @@ function openModel(id: string, spec: ModelSpec, log: Logger): Promise<SrModel> {
       ...(spec.fixedInputShape ? { fixedInputShape: spec.fixedInputShape } : {}),
       log,
     },
-  });
+  };
+  const model = await loadModel(id, options);
+  return tiled ? withModelTiling(model, id, options, spec.tiling) : model;
 }
 
 /** Source, model (with the live policy's fallback), and output(s) of a pipeline, none opened yet. */
@@ -57,10 +60,10 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
   });
   const live = source instanceof LiveSource;
   const sinks = spec.outputs.map((o) => createSink({ ...o, stats }));
-  let model = await openModel(spec.model.id, spec.model, log);
+  let model = await openModel(spec.model.id, spec.model, log, true);
   if (spec.inject?.modelDelayMs) model = delayedModel(model, spec.inject.modelDelayMs);
   if (live && spec.live.policy === 'fallback') {
-    const fallback = await openModel(spec.fallbackModel, spec.model, log);
+    const fallback = await openModel(spec.fallbackModel, spec.model, log, false);
     model = new FallbackModel(model, fallback, { budgetMs: spec.latencyBudgetMs, stats });
   }
   const inject = spec.inject && (spec.inject.delayMs || spec.inject.errorAfter !== undefined || spec.inject.eosAfter !== undefined);

@@ -10,6 +10,7 @@ import type { Device } from '../inference/providers.js';
 import { isUrl } from '../sources/open-source.js';
 import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
 import { outputKind } from '../sinks/live-outputs.js';
+import type { TilingOptions } from '../inference/tiled-model.js';
 import { ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
@@ -33,6 +34,8 @@ export interface UpscaleJob {
   readonly engineCacheDir?: string;
   readonly fp16?: boolean;
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
+  /** --tile / --max-memory: run the model on blended tiles. */
+  readonly tiling?: TilingOptions;
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -88,6 +91,7 @@ function specOf(job: UpscaleJob): PipelineSpec {
       ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
       ...(job.fp16 ? { fp16: true } : {}),
       ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
+      ...(job.tiling ? { tiling: job.tiling } : {}),
     },
     fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,
     latencyBudgetMs: job.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,

@@ -85,7 +85,7 @@ export function packetMd5s(path: string, selector: string): string[] {
   return out
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(',').map((s) => s.trim()).at(-1)!);
+    .map((l) => l.split(',').map((s) => s.trim())[5]!); // the packet's own md5; side data follows it
 }
 
 /** Every video frame decoded to packed RGB24. */

@@ -1,0 +1,59 @@
+import type { Flicker } from '../metrics/evaluate.js';
+
+/** One model on one sequence: scored, or why not. */
+export type QualityRow =
+  | {
+      readonly model: string;
+      readonly sequence: string;
+      readonly status: 'ok';
+      readonly frames: number;
+      readonly psnrY: number;
+      readonly ssimY: number;
+      readonly psnrRgb: number;
+      readonly ssimRgb: number;
+      readonly flicker: Flicker | null;
+      /** Whole pipeline (decode, convert, model, convert, encode) wall time per frame. */
+      readonly secondsPerFrame: number;
+      /** Time inside the model per frame. */
+      readonly modelSecondsPerFrame: number;
+    }
+  | { readonly model: string; readonly sequence: string; readonly status: 'missing' | 'failed'; readonly reason: string };
+
+export interface QualityConditions {
+  readonly scale: number;
+  readonly crop: number;
+  readonly machine: string;
+  readonly date: string;
+  readonly version: string;
+}
+
+const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'inf');
+const signed = (v: number, digits: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+
+function cells(r: QualityRow): string[] {
+  if (r.status !== 'ok') return [r.model, r.sequence, r.status, '', '', '', ''];
+  const flicker = r.flicker ? signed(r.flicker.difference, 2) : 'n/a';
+  return [r.model, r.sequence, num(r.psnrY, 2), num(r.ssimY, 4), flicker, r.secondsPerFrame.toFixed(3), r.modelSecondsPerFrame.toFixed(3)];
+}
+
+/** The README's quality table, with the conditions it was measured under. */
+export function qualityMarkdown(rows: readonly QualityRow[], c: QualityConditions): string {
+  const header = ['model', 'sequence', 'PSNR-Y (dB)', 'SSIM-Y', 'flicker', 's/frame', 'model s/frame'];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${cells(r).join(' | ')} |`),
+  ];
+  const unique = [...new Set(rows.flatMap((r) => (r.status === 'ok' ? [] : [`- ${r.model}: ${r.status}: ${r.reason}`])))];
+  return [
+    `x${c.scale} on Vid4 (LR made from the GT with ffmpeg's bicubic, see ../shared/data/README.md); ` +
+      `PSNR/SSIM on BT.601 Y with ${c.crop} px cropped at each edge, mean over frames (\`stream-sr eval --crop ${c.crop}\`); ` +
+      `flicker = mean |frame − previous| of the output minus that of the GT, in levels (0..255; below 0: steadier than the GT). ` +
+      `s/frame: whole run (decode, model, encode to FFV1) per frame; model s/frame: inside the model. ` +
+      `${c.machine}, ${c.date}, stream-sr ${c.version}.`,
+    '',
+    ...lines,
+    ...(unique.length ? ['', ...unique] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { UsageError, errorMessage } from '../core/errors.js';
+import { stderrLogger } from '../core/log.js';
+import { packageRoot } from '../core/package-root.js';
+import { evaluate } from '../metrics/evaluate.js';
+import { findModel, searchPath } from '../models/registry.js';
+import { runUpscaleJob } from '../pipeline/upscale-job.js';
+import { qualityMarkdown, type QualityRow } from './quality-table.js';
+
+/**
+ * `make quality`: every listed model on every Vid4 sequence of the shared data, x4: PSNR-Y,
+ * SSIM-Y and flicker against the GT, and seconds per frame on this machine. A model that is not
+ * installed is reported as missing, never as a number. Writes <out>.md and <out>.json.
+ *
+ *   node dist/src/bench/quality.js --models bicubic,esrgan-slim --data ../shared/data --out bench/quality
+ */
+const DEFAULT_MODELS = ['bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
+const SEQUENCES = ['vid4_walk', 'vid4_city'];
+const SCALE = 4;
+const CROP = 4;
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const log = stderrLogger('warning');
+
+async function scoreOne(model: string, label: string, sequence: string, data: string, work: string): Promise<QualityRow> {
+  const lr = join(data, sequence, 'lr_x4.mkv');
+  const gt = join(data, sequence, 'gt.mkv');
+  const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence}.mkv`);
+  const t0 = performance.now();
+  const { summary } = await runUpscaleJob({
+    input: lr, output, model, scale: SCALE, device: 'cpu', encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const frames = summary.framesOut;
+  const report = await evaluate({ ref: gt, test: output, crop: CROP });
+  const { psnrY, ssimY, psnrRgb, ssimRgb } = report.mean;
+  return { model: label, sequence, status: 'ok', frames, psnrY, ssimY, psnrRgb, ssimRgb, flicker: report.flicker, secondsPerFrame: seconds / frames, modelSecondsPerFrame: summary.stats.stageMs('infer') / 1000 / frames };
+}
+
+/** A model named by a manifest path is listed under the id its manifest gives. */
+async function rowsFor(model: string, data: string, work: string): Promise<QualityRow[]> {
+  let label: string;
+  try {
+    const manifest = await findModel(model);
+    label = manifest.id === model ? model : `${manifest.id} (${model})`;
+  } catch (err) {
+    const reason = err instanceof UsageError && /^unknown model/.test(err.message) ? `not installed (searched ${searchPath().map((d) => relative(packageRoot(), d) || '.').join(', ')})` : errorMessage(err);
+    return SEQUENCES.map((sequence) => ({ model, sequence, status: 'missing' as const, reason }));
+  }
+  const rows: QualityRow[] = [];
+  for (const sequence of SEQUENCES) {
+    process.stderr.write(`quality: ${label} on ${sequence}\n`);
+    rows.push(await scoreOne(model, label, sequence, data, work).catch((err: unknown): QualityRow => ({ model: label, sequence, status: 'failed', reason: errorMessage(err) })));
+  }
+  return rows;
+}
+
+function version(): string {
+  try {
+    return execFileSync('git', ['-C', packageRoot(), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const models = option('models', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
+  const data = option('data', process.env.STREAM_SR_SHARED_DATA ?? join(packageRoot(), '..', 'shared', 'data'));
+  const out = option('out', join(packageRoot(), 'bench', 'quality'));
+  const missing = SEQUENCES.flatMap((s) => [join(data, s, 'lr_x4.mkv'), join(data, s, 'gt.mkv')]).filter((p) => !existsSync(p));
+  if (missing.length) throw new Error(`the Vid4 test data is missing (${missing.join(', ')}); pass --data DIR or set STREAM_SR_SHARED_DATA`);
+  const work = join(packageRoot(), 'out', 'quality');
+  await mkdir(work, { recursive: true });
+  const rows: QualityRow[] = [];
+  for (const model of models) rows.push(...(await rowsFor(model, data, work)));
+  const cpu = cpus();
+  const conditions = { scale: SCALE, crop: CROP, machine: `${cpu.length} x ${cpu[0]?.model.trim() ?? 'CPU'}, CPU execution`, date: new Date().toISOString().slice(0, 10), version: version() };
+  const markdown = qualityMarkdown(rows, conditions);
+  await mkdir(join(out, '..'), { recursive: true });
+  await writeFile(`${out}.md`, markdown);
+  await writeFile(`${out}.json`, JSON.stringify({ conditions, rows }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  process.stdout.write(markdown);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`quality: ${errorMessage(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,76 @@
+/** Cutting planar RGB frames into tiles and blending upscaled tiles back into one frame. */
+
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The pixels of `rect` from a planar RGB image of `width` x `height`. */
+export function cropPlanar(rgb: Float32Array, width: number, height: number, rect: Rect): Float32Array {
+  const plane = width * height;
+  const out = new Float32Array(3 * rect.width * rect.height);
+  let o = 0;
+  for (let c = 0; c < 3; c++) {
+    for (let y = rect.y; y < rect.y + rect.height; y++) {
+      const from = c * plane + y * width + rect.x;
+      out.set(rgb.subarray(from, from + rect.width), o);
+      o += rect.width;
+    }
+  }
+  return out;
+}
+
+/**
+ * Weighted sum of upscaled tiles: `add` each tile with its per-axis weights, then `result` divides
+ * by the summed weights, so overlapping tiles blend and every other pixel keeps its one tile's value.
+ */
+export class TileBlender {
+  private readonly sum: Float32Array;
+  private readonly weight: Float32Array;
+
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+  ) {
+    this.sum = new Float32Array(3 * width * height);
+    this.weight = new Float32Array(width * height);
+  }
+
+  /** `tile` is planar RGB of weightX.length x weightY.length placed at (x, y) of the output. */
+  add(tile: Float32Array, x: number, y: number, weightX: Float32Array, weightY: Float32Array): void {
+    const tw = weightX.length;
+    const th = weightY.length;
+    const plane = this.width * this.height;
+    const tilePlane = tw * th;
+    for (let ty = 0; ty < th; ty++) {
+      const wy = weightY[ty]!;
+      if (wy === 0) continue;
+      const row = (y + ty) * this.width + x;
+      for (let tx = 0; tx < tw; tx++) {
+        const w = wy * weightX[tx]!;
+        if (w === 0) continue;
+        const o = row + tx;
+        const i = ty * tw + tx;
+        this.weight[o] = this.weight[o]! + w;
+        this.sum[o] = this.sum[o]! + w * tile[i]!;
+        this.sum[o + plane] = this.sum[o + plane]! + w * tile[i + tilePlane]!;
+        this.sum[o + 2 * plane] = this.sum[o + 2 * plane]! + w * tile[i + 2 * tilePlane]!;
+      }
+    }
+  }
+
+  /** The blended frame (the accumulation buffer, normalised in place). */
+  result(): Float32Array {
+    const plane = this.width * this.height;
+    for (let o = 0; o < plane; o++) {
+      const w = this.weight[o]!;
+      if (w === 1) continue;
+      if (w === 0) throw new Error(`tile blending left output pixel (${o % this.width}, ${Math.floor(o / this.width)}) uncovered`);
+      const inv = 1 / w;
+      for (let c = 0; c < 3; c++) this.sum[o + c * plane] = this.sum[o + c * plane]! * inv;
+    }
+    return this.sum;
+  }
+}

@@ -1,0 +1,176 @@
+import type { Frame, VideoInfo } from '../core/frame.js';
+import { scaledInfo } from '../core/frame.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { UsageError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { measureMemoryPerPixel, type MemoryEstimate } from './memory-probe.js';
+import type { HistoryWindow, SrModel } from './sr-model.js';
+import { tileGrid, type Tile } from './tile-grid.js';
+import { TileBlender, cropPlanar } from './tile-pixels.js';
+
+export interface TilingOptions {
+  /** Tile side in input pixels (--tile); wins over maxMemoryBytes. */
+  readonly tile?: number;
+  /** Overlap between neighbouring tiles in input pixels (--tile-overlap). */
+  readonly overlap?: number;
+  /** Memory one model run may take beyond the weights (--max-memory); picks the tile size when --tile is absent. */
+  readonly maxMemoryBytes?: number;
+  /** Side of the frame the memory probe runs on. */
+  readonly probeSide?: number;
+  /**
+   * Measures the model's memory per input pixel. By default the probe runs in this process, which
+   * is exact only while nothing else has grown and freed memory here (malloc reuses freed memory
+   * without growing the resident set); the CLI measures in a fresh child process instead.
+   */
+  readonly measure?: (input: VideoInfo, probeSide: number) => Promise<MemoryEstimate>;
+  readonly log: Logger;
+}
+
+/** Peaks measured at 256x256 and 400x400 came out 1-5% above what a 128x128 probe predicts. */
+const PROBE_HEADROOM = 1.1;
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * Runs any per-frame SrModel on overlapping tiles and blends the overlaps with feathered weights, so
+ * that frames larger than the memory allows, or than a fixed-shape engine takes, can be upscaled.
+ * History models get the previous input and output cropped to the same tile, so each tile sees the
+ * history of its own region. Frames no larger than one tile go to the model untouched.
+ */
+export class TiledModel implements SrModel {
+  readonly id: string;
+  readonly scale: number;
+  readonly usesHistory: boolean;
+  /** The tile size in use for the configured frame size; undefined: whole frames. */
+  private tile: number | undefined;
+  private readonly overlap: number;
+  private perPixel?: number;
+  private grid?: { width: number; height: number; tile: number; tiles: Tile[] };
+
+  constructor(
+    private readonly inner: SrModel,
+    private readonly opts: TilingOptions,
+  ) {
+    this.id = inner.id;
+    this.scale = inner.scale;
+    this.usesHistory = inner.usesHistory;
+    this.tile = opts.tile;
+    this.overlap = opts.overlap ?? DEFAULTS.tileOverlap;
+    checkTilingOptions(opts);
+  }
+
+  async configure(input: VideoInfo): Promise<VideoInfo> {
+    if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) this.tile = await this.tileForBudget(input, this.opts.maxMemoryBytes);
+    const tile = this.tile;
+    if (tile === undefined || (input.width <= tile && input.height <= tile)) return this.inner.configure(input);
+    const tileInfo = { ...input, width: Math.min(tile, input.width), height: Math.min(tile, input.height) };
+    let tileOut: VideoInfo;
+    try {
+      tileOut = await this.inner.configure(tileInfo);
+    } catch (err) {
+      throw new UsageError(`tiles of ${tileInfo.width}x${tileInfo.height}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (tileOut.width !== tileInfo.width * this.scale || tileOut.height !== tileInfo.height * this.scale) {
+      throw new UsageError(`model ${this.id} turns a ${tileInfo.width}x${tileInfo.height} tile into ${tileOut.width}x${tileOut.height}, not x${this.scale}: it cannot be tiled`);
+    }
+    const count = this.gridFor(input.width, input.height).length;
+    this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${count} tiles of ${tileInfo.width}x${tileInfo.height} (overlap ${this.overlap})`);
+    return scaledInfo(input, this.scale);
+  }
+
+  /** The largest tile whose run fits the budget, or undefined when the whole frame fits. */
+  private async tileForBudget(input: VideoInfo, budget: number): Promise<number | undefined> {
+    const perPixel = this.perPixel ?? (this.perPixel = await this.measure(input));
+    const need = perPixel * input.width * input.height;
+    if (need <= budget) return undefined;
+    const tile = Math.floor(Math.sqrt(budget / perPixel));
+    if (tile < 2 * this.overlap) {
+      throw new UsageError(
+        `--max-memory ${formatBytes(budget)} is too small for model ${this.id}: it takes about ${perPixel.toFixed(0)} bytes per input pixel, so even a ${2 * this.overlap}x${2 * this.overlap} tile needs ${formatBytes(perPixel * 4 * this.overlap ** 2)}`,
+      );
+    }
+    this.opts.log.info(`a ${input.width}x${input.height} frame needs about ${formatBytes(need)} in model ${this.id}, over --max-memory ${formatBytes(budget)}: upscaling in tiles of ${tile}x${tile}`);
+    return tile;
+  }
+
+  /** Measured once, on the fresh session: later runs leave memory in the arena that hides growth. */
+  private async measure(input: VideoInfo): Promise<number> {
+    const side = this.opts.probeSide ?? DEFAULTS.memoryProbeSide;
+    const probe = await (this.opts.measure ? this.opts.measure(input, side) : measureMemoryPerPixel(this.inner, input, side));
+    const how = probe.precise ? 'peak resident memory' : 'resident memory after the run';
+    this.opts.log.verbose(`model ${this.id}: about ${probe.bytesPerPixel.toFixed(0)} bytes per input pixel (${how} on a ${probe.probeWidth}x${probe.probeHeight} probe)`);
+    // a run holds at least its float input and output, each as a tensor and as a frame
+    const floor = 2 * 12 * (1 + this.scale * this.scale);
+    if (probe.bytesPerPixel < floor) this.opts.log.verbose(`model ${this.id}: the probe saw less than the ${floor} bytes per pixel its input and output take; using that`);
+    return Math.max(probe.bytesPerPixel * PROBE_HEADROOM, floor);
+  }
+
+  private gridFor(width: number, height: number): Tile[] {
+    const tile = this.tile!;
+    const g = this.grid;
+    if (!g || g.width !== width || g.height !== height || g.tile !== tile) {
+      this.grid = { width, height, tile, tiles: tileGrid(width, height, tile, this.overlap, this.scale) };
+    }
+    return this.grid!.tiles;
+  }
+
+  async upscale(window: HistoryWindow): Promise<Float32Array> {
+    const { width, height } = window.current.info;
+    const tile = this.tile;
+    if (tile === undefined || (width <= tile && height <= tile)) return this.inner.upscale(window);
+    const blender = new TileBlender(width * this.scale, height * this.scale);
+    for (const t of this.gridFor(width, height)) {
+      const out = await this.inner.upscale(this.cropWindow(window, t));
+      blender.add(out, t.x * this.scale, t.y * this.scale, t.weightX, t.weightY);
+    }
+    return blender.result();
+  }
+
+  private cropWindow(window: HistoryWindow, t: Tile): HistoryWindow {
+    const s = this.scale;
+    const inRect = { x: t.x, y: t.y, width: t.width, height: t.height };
+    const outRect = { x: t.x * s, y: t.y * s, width: t.width * s, height: t.height * s };
+    const { current, previousInput, previousOutput } = window;
+    const sameInput = previousInput && previousInput.info.width === current.info.width && previousInput.info.height === current.info.height;
+    const sameOutput = previousOutput && previousOutput.info.width === current.info.width * s && previousOutput.info.height === current.info.height * s;
+    return {
+      current: cropFrame(current, inRect),
+      previousInput: sameInput ? cropFrame(previousInput, inRect) : null,
+      previousOutput: sameOutput ? cropFrame(previousOutput, outRect) : null,
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+}
+
+function cropFrame(frame: Frame, rect: { x: number; y: number; width: number; height: number }): Frame {
+  const info = { ...frame.info, width: rect.width, height: rect.height };
+  return { ...frame, info, rgb: cropPlanar(frame.rgb, frame.info.width, frame.info.height, rect) };
+}
+
+/** Throws a UsageError naming the option when tile, overlap or budget can't work. */
+export function checkTilingOptions(opts: Pick<TilingOptions, 'tile' | 'overlap' | 'maxMemoryBytes'>): void {
+  const overlap = opts.overlap ?? DEFAULTS.tileOverlap;
+  if (!Number.isInteger(overlap) || overlap < 0) throw new UsageError(`--tile-overlap ${overlap}: must be a whole number of pixels, 0 or more`);
+  const tile = opts.tile;
+  if (tile === undefined) return;
+  if (!Number.isInteger(tile) || tile < 1) throw new UsageError(`--tile ${tile}: must be a whole number of pixels`);
+  if (tile < 2 * overlap) throw new UsageError(`--tile ${tile}: must be at least twice the tile overlap (${overlap}); lower --tile-overlap or raise --tile`);
+}
+
+/** Wraps `model` for tiling when a tile size or a memory budget is asked for; otherwise returns it as is. */
+export function withTiling(model: SrModel, opts: TilingOptions): SrModel {
+  if (opts.tile === undefined && opts.maxMemoryBytes === undefined) return model;
+  return new TiledModel(model, opts);
+}

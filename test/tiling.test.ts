@@ -1,0 +1,219 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame, VideoInfo } from '../src/core/frame.js';
+import { memoryLogger, silentLogger } from '../src/core/log.js';
+import { featherWeights, tileGrid, tileSpans } from '../src/inference/tile-grid.js';
+import { TiledModel, withTiling } from '../src/inference/tiled-model.js';
+import type { HistoryWindow, SrModel } from '../src/inference/sr-model.js';
+import { loadModel } from '../src/models/load.js';
+import { findModel, listModelIds, searchPath } from '../src/models/registry.js';
+import { measureInChildProcess } from '../src/models/measure-memory.js';
+import { parseSize } from '../src/cli/tiling-options.js';
+import { clips, decodeRgb, fixture, probeVideoFrames, sharedData } from './helpers/media.js';
+import { writeHistoryModel } from './helpers/history-model.js';
+import { runCli } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-tiling-'));
+const session = { device: { device: 'cpu' as const }, threads: 2, log: silentLogger };
+/** The trained models other work converts; each is tested when installed, and named when not. */
+const TRAINED = ['esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3'];
+
+t.test('tiles cover the frame evenly, all the same size, overlapping by at least the overlap', async (t) => {
+  for (const [length, tile, overlap] of [[180, 64, 16], [120, 64, 16], [100, 100, 16], [65, 64, 16], [1000, 96, 8], [57, 20, 5]] as const) {
+    const spans = tileSpans(length, tile, overlap);
+    t.equal(spans[0]!.start, 0, `${length}/${tile}: starts at 0`);
+    t.equal(spans.at(-1)!.start + spans.at(-1)!.size, Math.max(length, 0), `${length}/${tile}: ends at the frame edge`);
+    t.ok(spans.every((s) => s.size === Math.min(tile, length)), `${length}/${tile}: one tile size`);
+    const overlaps = spans.slice(1).map((s, i) => spans[i]!.start + spans[i]!.size - s.start);
+    t.ok(overlaps.every((o) => o >= overlap), `${length}/${tile}: neighbours overlap by ${overlaps.join(', ') || '-'} ≥ ${overlap}`);
+  }
+  t.same(tileSpans(180, 64, 16), [{ start: 0, size: 64 }, { start: 38, size: 64 }, { start: 77, size: 64 }, { start: 116, size: 64 }]);
+});
+
+t.test('feathered weights add up to exactly one wherever tiles overlap', async (t) => {
+  for (const [length, tile, overlap, scale] of [[180, 64, 16, 4], [120, 48, 16, 2], [333, 50, 12, 4], [90, 40, 0, 4]] as const) {
+    const spans = tileSpans(length, tile, overlap);
+    const total = new Float64Array(length * scale);
+    spans.forEach((s, i) => featherWeights(spans, i, scale).forEach((w, k) => (total[s.start * scale + k] += w)));
+    const worst = total.reduce((m, v) => Math.max(m, Math.abs(v - 1)), 0);
+    t.ok(worst < 1e-6, `${length}/${tile}/${overlap} x${scale}: weights sum to 1 (worst ${worst})`);
+  }
+  // tile 1 of 180 in 64s starts at 38, so it overlaps tile 0 by 26 input (104 output) pixels:
+  // 34 left to tile 0, a 36-pixel cross-fade, then tile 1 alone
+  const w = featherWeights(tileSpans(180, 64, 16), 1, 4);
+  t.equal(w[0], 0, 'the cut edge itself is left to the neighbour');
+  t.equal(w[33], 0, 'so is the third of the overlap nearest it');
+  t.ok(w[51]! < 0.5 && w[52]! > 0.5 && Math.abs(w[51]! + w[52]! - 1) < 1e-6, 'half weight mid-overlap');
+  t.equal(w[70], 1, 'full weight past two thirds of the overlap');
+  t.equal(tileGrid(180, 120, 64, 16, 4).length, 12, '4 x 3 tiles');
+});
+
+function frameOf(rgb24: Buffer, width: number, height: number, index: number): Frame {
+  const size = width * height;
+  const rgb = new Float32Array(3 * size);
+  for (let p = 0; p < size; p++) for (let c = 0; c < 3; c++) rgb[c * size + p] = rgb24[3 * p + c]! / 255;
+  const info: VideoInfo = {
+    width,
+    height,
+    pixelFormat: 'rgb24',
+    timeBase: { num: 1, den: 25 },
+    sampleAspect: { num: 1, den: 1 },
+    color: { matrix: 'gbr', range: 'pc', primaries: 'unknown', transfer: 'unknown' },
+  };
+  return { info, pts: index, duration: 1, index, rgb };
+}
+
+/** Upscales frames 0..n-1 in order with the history window superResolve would give. */
+async function run(model: SrModel, frames: Frame[]): Promise<Float32Array[]> {
+  await model.configure(frames[0]!.info);
+  const outs: Float32Array[] = [];
+  let previous: HistoryWindow['previousOutput'] = null;
+  for (const [i, current] of frames.entries()) {
+    const out = Float32Array.from(await model.upscale({ current, previousInput: frames[i - 1] ?? null, previousOutput: previous }));
+    outs.push(out);
+    previous = { ...current, info: { ...current.info, width: current.info.width * model.scale, height: current.info.height * model.scale }, rgb: out };
+  }
+  return outs;
+}
+
+function agreement(a: Float32Array, b: Float32Array): { within1: number; max255: number } {
+  let within = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (d <= 1 / 255) within++;
+    if (d > max) max = d;
+  }
+  return { within1: within / a.length, max255: max * 255 };
+}
+
+/** Per-frame agreement of an untiled and a tiled run of model `name` over `frames`. */
+async function tiledVersusWhole(name: string, frames: Frame[], tile: number): Promise<Array<{ within1: number; max255: number }>> {
+  const whole = await run(await loadModel(name, { scale: 4, session }), frames);
+  const tiled = new TiledModel(await loadModel(name, { scale: 4, session }), { tile, log: silentLogger });
+  const parts = await run(tiled, frames);
+  await tiled.dispose();
+  return parts.map((out, i) => agreement(whole[i]!, out));
+}
+
+t.test('tiled and untiled runs of a real Vid4 frame agree (bicubic and every installed trained model)', async (t) => {
+  const lr = sharedData('vid4_walk', 'lr_x4.mkv');
+  if (!lr) return t.skip('../shared/data/vid4_walk is absent: skipping the real-frame tiling comparison');
+  const { frames, width, height } = decodeRgb(lr);
+  const real = frames.slice(0, 2).map((f, i) => frameOf(f, width, height, i));
+  const installed = await listModelIds(searchPath());
+  const ids = ['bicubic'];
+  for (const id of installed.filter((x) => x !== 'bicubic')) {
+    const m = await findModel(id);
+    if (m.kind !== 'image' || !m.variants.some((v) => v.scale === 4)) t.comment(`${id}: kind ${m.kind}, not an x4 per-frame image model here: skipped`);
+    else ids.push(id);
+  }
+  for (const id of TRAINED.filter((x) => !installed.includes(x))) t.comment(`${id} is not installed (models/, --model-dir, STREAM_SR_MODEL_PATH): skipped`);
+  // 180x120 in tiles of 114: 2 x 2 tiles, overlapping by exactly the default 48 pixels across x
+  for (const id of ids) {
+    await t.test(id, async (t) => {
+      for (const [i, a] of (await tiledVersusWhole(id, real, 114)).entries()) {
+        t.comment(`${id} frame ${i}, tiles of 114: ${(a.within1 * 100).toFixed(4)}% within 1/255, max ${a.max255.toFixed(3)}/255`);
+        t.ok(a.within1 >= 0.999, `${id} frame ${i}: ≥ 99.9% of values within 1/255 (${(a.within1 * 100).toFixed(4)}%)`);
+        t.ok(a.max255 <= 4, `${id} frame ${i}: never more than 4/255 apart (max ${a.max255.toFixed(3)}/255)`);
+      }
+    });
+  }
+});
+
+t.test('history models get the previous input and output cropped to their own tile', async (t) => {
+  const manifest = writeHistoryModel(join(tmp, 'models'));
+  const input = clips.small();
+  const { frames, width, height } = decodeRgb(input);
+  const seq = frames.slice(0, 3).map((f, i) => frameOf(f, width, height, i));
+  // 64x48 in tiles of 24 with overlap 6: 3 x 2 tiles; a misplaced history crop shows at once
+  const whole = await run(await loadModel(manifest, { scale: 4, session }), seq);
+  const tiled = await run(new TiledModel(await loadModel(manifest, { scale: 4, session }), { tile: 24, overlap: 6, log: silentLogger }), seq);
+  for (let i = 0; i < seq.length; i++) {
+    const a = agreement(whole[i]!, tiled[i]!);
+    t.ok(a.within1 >= 0.999 && a.max255 <= 4, `frame ${i}: ${(a.within1 * 100).toFixed(3)}% within 1/255, max ${a.max255.toFixed(3)}/255`);
+  }
+});
+
+t.test('the memory probe measures a plausible figure per input pixel in a fresh process', async (t) => {
+  const info = frameOf(Buffer.alloc(3 * 200 * 160), 200, 160, 0).info;
+  const probe = await measureInChildProcess({ model: 'bicubic', options: { scale: 4, session: { device: { device: 'cpu' }, threads: 2 } }, input: info, probeSide: 128 });
+  t.comment(`bicubic x4: ${probe.bytesPerPixel.toFixed(0)} bytes per input pixel (${probe.precise ? 'peak RSS' : 'RSS after the run'}, ${probe.probeWidth}x${probe.probeHeight} probe)`);
+  // the graph's own tensors: input 3, 16 phase planes and the 3 output planes of 16 pixels, as float32
+  const tensors = 4 * (3 + 3 * 16 + 16 * 3);
+  t.ok(probe.bytesPerPixel >= tensors && probe.bytesPerPixel < 10 * tensors, `${probe.bytesPerPixel.toFixed(0)} B/px, at least the ${tensors} B/px of its tensors`);
+});
+
+t.test('--max-memory picks the largest tile that fits, and leaves frames that fit alone', async (t) => {
+  const info = frameOf(Buffer.alloc(3 * 200 * 160), 200, 160, 0).info;
+  const measure = async () => ({ bytesPerPixel: 1000, probeWidth: 128, probeHeight: 128, precise: true });
+  const log = memoryLogger();
+  const tiled = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 11_000_000, measure, log });
+  t.same(await tiled.configure(info).then((o) => [o.width, o.height]), [800, 640]);
+  // 1000 B/px with 10% headroom: 1100 B/px, so 10^4 px, a 100x100 tile
+  t.match(log.lines.join('\n'), /200x160 frame needs about 33\.6 MiB in model bicubic, over --max-memory 10\.5 MiB: upscaling in tiles of 100x100/);
+  await tiled.dispose();
+
+  const roomyLog = memoryLogger();
+  const roomy = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 2 ** 30, measure, log: roomyLog });
+  await roomy.configure(info);
+  t.notOk(roomyLog.lines.some((l) => /tiles of/.test(l)), 'a frame that fits is not tiled');
+  await roomy.dispose();
+
+  const tight = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 100_000, measure, log: memoryLogger() });
+  await t.rejects(tight.configure(info), /--max-memory 97\.7 KiB is too small for model bicubic: it takes about 1100 bytes per input pixel/);
+  await tight.dispose();
+});
+
+t.test('stream-sr --max-memory tiles a real clip and agrees with the untiled output', async (t) => {
+  const walk = sharedData('vid4_walk', 'lr_x4.mkv');
+  if (!walk) return t.skip('../shared/data/vid4_walk is absent');
+  const lr = fixture('walk-lr-8.mkv', (o) => ['-i', walk, '-frames:v', '8', '-c:v', 'ffv1', '-f', 'matroska', o]);
+  const whole = join(tmp, 'walk-whole.mkv');
+  const tiled = join(tmp, 'walk-tiled.mkv');
+  const clip = ['-i', lr, '--model', 'bicubic', '-c:v', 'ffv1', '-y', '-q'];
+  t.equal(runCli([...clip, '-o', whole]).code, 0);
+  const r = runCli([...clip, '-o', tiled, '--max-memory', '8M', '-v']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /over --max-memory 8\.0 MiB: upscaling in tiles of \d+x\d+/);
+  const a = decodeRgb(whole).frames;
+  const b = decodeRgb(tiled).frames;
+  t.equal(b.length, 8, 'every frame');
+  let within = 0;
+  let total = 0;
+  let max = 0;
+  a.forEach((f, i) => f.forEach((v, k) => {
+    const d = Math.abs(v - b[i]![k]!);
+    total++;
+    if (d <= 1) within++;
+    max = Math.max(max, d);
+  }));
+  t.ok(within / total >= 0.999 && max <= 4, `8-bit outputs: ${((within / total) * 100).toFixed(4)}% within 1 level, max ${max}`);
+});
+
+t.test('options: sizes, tile limits, and no wrapper without tiling', async (t) => {
+  t.equal(parseSize('512M', '--max-memory'), 512 * 2 ** 20);
+  t.equal(parseSize('1.5G', '--max-memory'), 1.5 * 2 ** 30);
+  t.equal(parseSize('4096', '--max-memory'), 4096);
+  t.throws(() => parseSize('lots', '--max-memory'), /--max-memory lots: not a size/);
+  const inner = await loadModel('bicubic', { scale: 2, session });
+  t.equal(withTiling(inner, { log: silentLogger }), inner, 'no options, no wrapper');
+  t.throws(() => new TiledModel(inner, { tile: 20, overlap: 16, log: silentLogger }), /--tile 20: must be at least twice the tile overlap/);
+  await inner.dispose();
+});
+
+t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
+  const input = clips.small();
+  const out = join(tmp, 'tiled.mkv');
+  const r = runCli(['-i', input, '-o', out, '--scale', '2', '--tile', '32', '--tile-overlap', '8', '-c:v', 'ffv1', '-q', '-v']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /tiling 64x48 into 6 tiles of 32x32 \(overlap 8\)/);
+  const frames = probeVideoFrames(out);
+  t.equal(frames.length, probeVideoFrames(input).length, 'frames in = frames out');
+  t.same([frames[0]?.width, frames[0]?.height], [128, 96]);
+  const bad = runCli(['-i', input, '-o', join(tmp, 'bad.mkv'), '--tile', '10']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--tile 10: must be at least twice the tile overlap \(48\)/);
+});
