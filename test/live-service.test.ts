@@ -124,7 +124,9 @@ t.test('serve: two pipelines and a broken one, the API, metrics, stop/start, a c
   await waitFor(async () => {
     const p = await pipelines(base);
     return (p.get('cam')?.reconnects ?? 0) >= 1 && (p.get('rec')?.reconnects ?? 0) >= 1;
-  }, 60000, 'both pipelines to reconnect');
+  }, 90000, 'both pipelines to reconnect').catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify([...(await pipelines(base)).values()])}\n${serve.output.slice(-3000)}`);
+  });
   const before = (await pipelines(base)).get('cam')!.framesOut;
   await new Promise((r) => setTimeout(r, 2000));
   const after = (await pipelines(base)).get('cam')!;

@@ -26,6 +26,7 @@ def main():
     p.add_argument('--mount', default='/cam')
     p.add_argument('--pattern', default='ball')
     p.add_argument('--no-audio', action='store_true')
+    p.add_argument('--shared', action='store_true', help='one encoder for every client')
     a = p.parse_args()
     w, h = a.size.split('x')
     Gst.init(None)
@@ -34,7 +35,10 @@ def main():
     audio = '' if a.no_audio else ' audiotestsrc is-live=true wave=sine ! audioconvert ! avenc_aac ! rtpmp4gpay name=pay1 pt=97'
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(f'( {video}{audio} )')
-    factory.set_shared(True)
+    # one media pipeline per client: gst-rtsp-server 1.22 aborts (gst_rtsp_media_get_rates
+    # assertion) when several clients set up a shared media at the same moment, as pipelines
+    # reconnecting together do
+    factory.set_shared(a.shared)
     server = GstRtspServer.RTSPServer()
     server.set_address('127.0.0.1')
     server.set_service(str(a.port))
