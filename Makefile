@@ -9,6 +9,12 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # FFmpeg 5.1 (beamcoder needs exactly 5.x), its dev headers, and a build toolchain for node-gyp.
 APT_PACKAGES := ffmpeg libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev libavutil-dev \
                 libpostproc-dev libswresample-dev libswscale-dev pkg-config build-essential python3
+# Live tests and the live benchmark run real servers on 127.0.0.1: GStreamer's RTSP server (camera),
+# rtsp-server-perl (RTSP publish), nginx with the RTMP module (RTMP, and HTTP for HLS); GStreamer's
+# tools and plugins for the interop tests (y4menc/y4mdec, x264enc, matroska, AAC).
+APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+                gstreamer1.0-plugins-ugly gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi \
+                rtsp-server-perl nginx libnginx-mod-rtmp
 
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).
@@ -16,7 +22,7 @@ export ONNXRUNTIME_NODE_INSTALL ?= skip
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench quality gpu-providers clean check
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live quality gpu-providers clean check
 
 all: build models
 
@@ -71,6 +77,12 @@ bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
 	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
+
+# RTSP camera (320x180, 25 fps) through bicubic (drop) and esrgan-slim (fallback), LIVE_MINUTES each
+LIVE_MINUTES ?= 10
+bench-live: models
+	@mkdir -p bench
+	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json
 
 # Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
 # Models that are not installed are listed as missing.

@@ -13,6 +13,8 @@ const FORMAT_ALIASES: Record<string, string> = {
   flv: 'flv',
   hls: 'hls',
   webm: 'webm',
+  rtsp: 'rtsp',
+  segment: 'segment',
 };
 
 const EXTENSIONS: Record<string, string> = {
@@ -39,6 +41,15 @@ export function muxerForPath(path: string): string | undefined {
   return m ? EXTENSIONS[m[1]!.toLowerCase()] : undefined;
 }
 
+/** The muxer a network output URL implies: RTSP publish, RTMP (FLV), MPEG-TS over SRT or UDP. */
+export function muxerForUrl(url: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'rtsp' || scheme === 'rtsps') return 'rtsp';
+  if (scheme === 'rtmp' || scheme === 'rtmps') return 'flv';
+  if (scheme === 'srt' || scheme === 'udp' || scheme === 'rtp') return 'mpegts';
+  return undefined;
+}
+
 export const SUPPORTED_FORMATS = Object.keys(FORMAT_ALIASES);
 
 const MP4_AUDIO = ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'opus', 'mp2'];
@@ -51,6 +62,7 @@ const TAKES: Record<string, { audio: readonly string[] | 'any'; subtitle: readon
   nut: { audio: 'any', subtitle: ['subrip', 'ass', 'ssa', 'text', 'mov_text', 'webvtt'] },
   flv: { audio: ['aac', 'mp3'], subtitle: [] },
   hls: { audio: ['aac', 'mp3', 'ac3', 'eac3'], subtitle: [] },
+  rtsp: { audio: ['aac', 'opus', 'mp3', 'mp2', 'ac3', 'pcm_mulaw', 'pcm_alaw', 'adpcm_g722'], subtitle: [] },
   yuv4mpegpipe: { audio: [], subtitle: [] },
 };
 

@@ -43,6 +43,8 @@ export interface OutputOptions {
   /** Muxer private options (e.g. hls_time); network outputs open their own I/O. */
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** The muxer that really holds the streams (segment: mp4, mpegts...); decides what is copied. */
+  readonly innerContainer?: string;
 }
 
 export function defaultCodec(container: string): string {
@@ -95,6 +97,8 @@ export class AvOutput {
     } catch (err) {
       throw new UsageError(`output '${opts.label}': unknown container '${opts.container}'`, { cause: err });
     }
+    // muxers that open their own I/O (rtsp, hls, segment) connect to or write to this in writeHeader
+    this.muxer.url = opts.url;
     const globalHeader = Boolean((this.muxer.oformat as unknown as { flags: { GLOBALHEADER?: boolean } }).flags.GLOBALHEADER);
     this.encoder = this.makeEncoder(globalHeader);
     this.videoStream = this.muxer.newStream({ name: this.codec === 'wrapped_avframe' ? 'wrapped_avframe' : this.encoder.name, time_base: [opts.video.timeBase.num, opts.video.timeBase.den], interleaved: true });
@@ -163,12 +167,14 @@ export class AvOutput {
   }
 
   private addCopyStream(copy: CopyStream): void {
-    const refusal = copyRefusal(this.opts.container, copy.kind, copy.codec);
+    const refusal = copyRefusal(this.opts.innerContainer ?? this.opts.container, copy.kind, copy.codec);
     if (refusal) {
       this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${refusal}`);
       return;
     }
-    const out = this.muxer.newStream(copy.handle as Beamcoder.Stream);
+    const input = copy.handle as Beamcoder.Stream;
+    const out = this.muxer.newStream({ name: copy.codec, time_base: [copy.timeBase.num, copy.timeBase.den] });
+    copyStreamParams(input, out);
     out.time_base = [copy.timeBase.num, copy.timeBase.den];
     // The input container's codec tag (mp4's 'mp4a') means nothing to another container (Matroska
     // refuses it); as ffmpeg does for stream copy, let the output muxer choose its own.
@@ -289,6 +295,24 @@ export class AvOutput {
       // already closed by FFmpeg
     }
   }
+}
+
+/**
+ * Copies a copied stream's description field by field. Handing the input stream to newStream would
+ * make the output share the input's AVCodecParameters (beamcoder swaps the pointer), which dangle
+ * once that input is closed: a live source closes its connection on every reconnect while the
+ * output (and the segment and HLS muxers, which copy the parameters at every new file) goes on.
+ */
+function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
+  const from = input.codecpar as unknown as { toJSON(): Record<string, unknown>; extradata: Buffer | null };
+  const to = out.codecpar as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(from.toJSON())) {
+    if (['type', 'name', 'codec_id', 'codec_type', 'extradata'].includes(key) || value === null || value === undefined) continue;
+    to[key] = value;
+  }
+  if (from.extradata && from.extradata.length) to.extradata = Buffer.from(from.extradata);
+  if (input.metadata) out.metadata = { ...input.metadata };
+  out.disposition = { ...input.disposition };
 }
 
 function pairOf(v: number[]): Rational {

@@ -89,8 +89,9 @@ function rgbToFloatPlanes(rgb: Float32Array, width: number, height: number): AvF
 }
 
 /** The filter that turns decoded pictures into RGB: accurate swscale, the stream's matrix and range. */
-export function toRgbFilterSpec(input: PictureFormat): string {
-  const opts = [SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
+export function toRgbFilterSpec(input: PictureFormat, size?: { width: number; height: number }): string {
+  const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
+  const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
   // FFmpeg 5.1's swscale turns gray into green when writing planar float RGB (it reads absent
   // chroma as 0, not as neutral); widening to 4:4:4 first gives neutral chroma, losslessly.
   const widen = formatTraits(input.pixelFormat).family === 'gray' ? 'format=yuv444p16le,' : '';
@@ -101,8 +102,9 @@ export function toRgbFilterSpec(input: PictureFormat): string {
 export class ToFloatRgb {
   private constructor(private readonly filterer: Beamcoder.Filterer) {}
 
-  static async create(input: PictureFormat): Promise<ToFloatRgb> {
-    return new ToFloatRgb(await makeFilterer(input, FLOAT_RGB, toRgbFilterSpec(input)));
+  /** `size`: scale to this picture size too (a live stream whose resolution changed mid-run). */
+  static async create(input: PictureFormat, size?: { width: number; height: number }): Promise<ToFloatRgb> {
+    return new ToFloatRgb(await makeFilterer(input, FLOAT_RGB, toRgbFilterSpec(input, size)));
   }
 
   async convert(frame: AvFrame): Promise<Float32Array> {

@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { normaliseArgv } from './common-options.js';
 import { upscaleCommand } from './upscale.js';
 import { modelsCommand } from './models.js';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
 
@@ -15,6 +17,8 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .usage('$0 -i INPUT -o OUTPUT [options]\n\nCausal video super-resolution between a decoder and an encoder.')
   .command(upscaleCommand)
   .command(modelsCommand)
+  .command(runCommand)
+  .command(serveCommand)
   .command(evalCommand)
   .command(framesCommand)
   .strict()

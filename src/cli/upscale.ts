@@ -7,10 +7,11 @@ import { runUpscaleJob } from '../pipeline/upscale-job.js';
 import { fixedInputShape, logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
+import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
 import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
 function builder(y: Argv) {
-  return tilingOptions(logOptions(modelOptions(y)))
+  return liveOptions(tilingOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
@@ -21,12 +22,14 @@ function builder(y: Argv) {
     .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" })
     .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
     .option('max-in-flight', { type: 'number', default: DEFAULTS.maxInFlight, describe: 'frames between decoder and encoder at most' })
-    .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N' })
+    .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N,modelDelayMs=N' })
     .option('overwrite', { alias: 'y', type: 'boolean', default: false, describe: 'overwrite the output file' })
     .example('$0 -i in.mp4 -o out.mp4', 'upscale x4 with the default model')
     .example('$0 -i in.mkv -o out.mkv --scale 2 --model bicubic', 'x2 with bicubic, audio and subtitles copied')
     .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
-    .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order');
+    .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order')
+    .example('$0 -i rtsp://cam/stream -o out/cam/index.m3u8', 'an RTSP camera to a rolling HLS folder')
+    .example('$0 -i srt://feed:9000 -o srt://out:9001 --live-policy fallback --model esrgan-slim', 'a live feed, falling back to bicubic when behind');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -58,10 +61,18 @@ async function handler(args: Args): Promise<void> {
       ...(args.framerate ? { frameRate: parseRate(args.framerate, '--framerate') } : {}),
       progress: !args.quiet,
       ...(args.inject ? { inject: parseInject(args.inject) } : {}),
+      live: liveSettingsFrom(args),
+      fallbackModel: args.fallbackModel,
+      latencyBudgetMs: args.latencyBudget,
+      ...(args.segmentTime !== undefined ? { segmentSeconds: args.segmentTime } : {}),
+      hlsSegmentSeconds: args.hlsTime,
+      hlsListSize: args.hlsListSize,
       log,
     });
     const s = result.summary;
-    log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}`);
+    const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
+    log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
+    if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     process.exitCode = result.exitCode;
   } catch (err) {
     process.exitCode = reportError(err, args.verbose);

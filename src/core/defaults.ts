@@ -11,6 +11,32 @@ export const DEFAULTS = {
   crf: 18,
   preset: 'veryfast',
   pngFrameRate: 25,
+  /** Live sources (rtsp, srt, rtmp, udp, live HLS): what to do when the model falls behind. */
+  livePolicy: 'drop',
+  /** Frames a live source may hold for the model (queue policy: then an error; fallback: then drops). */
+  maxQueue: 100,
+  /** Under drop, the source keeps only the newest frame(s) the model has not taken yet. */
+  dropQueue: 1,
+  fallbackModel: 'bicubic',
+  /** A frame later than this from its arrival to its write goes through the fallback model. */
+  latencyBudgetMs: 500,
+  rtspTransport: 'tcp',
+  reconnect: true,
+  reconnectInitialDelayMs: 500,
+  reconnectMaxDelayMs: 10_000,
+  /** 0: keep trying for ever. */
+  reconnectMaxAttempts: 0,
+  /** A live input that delivers nothing for this long is treated as lost. */
+  liveReadTimeoutMs: 5000,
+  /** Low-latency encoding for live outputs: x264 zerolatency, a keyframe every second, no B-frames. */
+  liveGopSeconds: 1,
+  liveTune: 'zerolatency',
+  hlsSegmentSeconds: 2,
+  hlsListSize: 6,
+  restartInitialDelayMs: 1000,
+  restartMaxDelayMs: 30_000,
+  listen: '127.0.0.1:8080',
+  tokenEnv: 'STREAM_SR_TOKEN',
   /**
    * Overlap between neighbouring tiles, in input pixels (--tile-overlap). Enough for the deepest
    * bundled model, realesr-general-x4v3 (32 convolutions: a tile edge still shows 20 px inside).

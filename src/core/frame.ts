@@ -42,6 +42,8 @@ export interface Frame {
    * from before it must not be used.
    */
   readonly discontinuity?: boolean;
+  /** performance.now() when the source received the frame: latency is measured from here to the write. */
+  readonly arrivedAt?: number;
 }
 
 export function planeSize(info: Pick<VideoInfo, 'width' | 'height'>): number {
@@ -53,7 +55,15 @@ export function withPixels(frame: Frame, info: VideoInfo, rgb: Float32Array): Fr
   if (rgb.length !== 3 * planeSize(info)) {
     throw new RangeError(`pixel buffer holds ${rgb.length} values, ${info.width}x${info.height} RGB needs ${3 * planeSize(info)}`);
   }
-  return { info, pts: frame.pts, duration: frame.duration, index: frame.index, rgb, ...(frame.discontinuity ? { discontinuity: true } : {}) };
+  return {
+    info,
+    pts: frame.pts,
+    duration: frame.duration,
+    index: frame.index,
+    rgb,
+    ...(frame.discontinuity ? { discontinuity: true } : {}),
+    ...(frame.arrivedAt !== undefined ? { arrivedAt: frame.arrivedAt } : {}),
+  };
 }
 
 export function scaledInfo(info: VideoInfo, scale: number): VideoInfo {

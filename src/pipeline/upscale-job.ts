@@ -4,17 +4,20 @@ import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Rational } from '../core/rational.js';
 import { RunStats } from '../core/stats.js';
+import { DEFAULTS } from '../core/defaults.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { Device } from '../inference/providers.js';
-import { loadModel, type LoadModelOptions } from '../models/load.js';
+import { isUrl } from '../sources/open-source.js';
+import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
+import { outputKind } from '../sinks/live-outputs.js';
 import type { TilingOptions } from '../inference/tiled-model.js';
-import { withModelTiling } from '../models/measure-memory.js';
-import { AvSink } from '../sinks/av-sink.js';
-import { createSource, isUrl } from '../sources/open-source.js';
 import { ProgressReporter } from './progress.js';
-import { runPipeline, type RunSummary } from './run.js';
+import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
-import { identity, type IdentityOptions } from '../operators/identity.js';
+import type { IdentityOptions } from '../operators/identity.js';
+import { runSpec } from './run-spec.js';
+import type { MetricsSnapshot } from './run-meter.js';
+import type { PipelineSpec } from './spec.js';
 
 export interface UpscaleJob {
   readonly input: string;
@@ -39,8 +42,16 @@ export interface UpscaleJob {
   readonly maxInFlight: number;
   readonly frameRate?: Rational;
   readonly progress: boolean;
-  /** Fault injection between source and model (tests). */
-  readonly inject?: IdentityOptions;
+  /** Fault injection between source and model, or in the model (tests). */
+  readonly inject?: IdentityOptions & { readonly modelDelayMs?: number };
+  /** How live inputs are read (policy, reconnect, transport); defaults when absent. */
+  readonly live?: LiveSettings;
+  readonly fallbackModel?: string;
+  readonly latencyBudgetMs?: number;
+  /** Segmented recording (--segment-time) and HLS window (--hls-time, --hls-list-size). */
+  readonly segmentSeconds?: number;
+  readonly hlsSegmentSeconds?: number;
+  readonly hlsListSize?: number;
   readonly log: Logger;
 }
 
@@ -48,65 +59,81 @@ export interface JobResult {
   readonly summary: RunSummary;
   /** 0, or 130/143 when a signal stopped the run. */
   readonly exitCode: number;
+  /** Latency, drops and fallbacks of the run (live inputs). */
+  readonly metrics: MetricsSnapshot;
+  readonly live: boolean;
 }
 
-function checkOutput(output: string, overwrite: boolean): void {
-  if (output === '-' || isUrl(output)) return;
+function checkOutput(output: string, overwrite: boolean, kind: string): void {
+  if (output === '-' || isUrl(output) || kind === 'segments') return;
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new UsageError(`output '${output}': is a directory`);
     if (!overwrite) throw new UsageError(`output '${output}' already exists; use -y to overwrite it`);
   }
   const dir = dirname(output);
-  if (!existsSync(dir)) throw new UsageError(`output '${output}': folder ${dir} does not exist`);
+  if (!existsSync(dir) && kind !== 'hls') throw new UsageError(`output '${output}': folder ${dir} does not exist`);
+}
+
+/** The command line's one input, one model and one output as a pipeline. */
+function specOf(job: UpscaleJob): PipelineSpec {
+  const live = job.live ?? defaultLiveSettings();
+  return {
+    id: 'cli',
+    source: { url: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) },
+    live,
+    model: {
+      id: job.model,
+      scale: job.scale,
+      device: job.device,
+      ...(job.gpu !== undefined ? { gpu: job.gpu } : {}),
+      ...(job.threads ? { threads: job.threads } : {}),
+      ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
+      ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
+      ...(job.fp16 ? { fp16: true } : {}),
+      ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
+      ...(job.tiling ? { tiling: job.tiling } : {}),
+    },
+    fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,
+    latencyBudgetMs: job.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
+    outputs: [
+      {
+        output: job.output,
+        ...(job.outputFormat ? { format: job.outputFormat } : {}),
+        ...(job.segmentSeconds !== undefined ? { segmentSeconds: job.segmentSeconds } : {}),
+        ...(job.hlsSegmentSeconds !== undefined ? { hlsSegmentSeconds: job.hlsSegmentSeconds } : {}),
+        ...(job.hlsListSize !== undefined ? { hlsListSize: job.hlsListSize } : {}),
+        rtspTransport: live.rtspTransport,
+        encoder: job.encoder,
+        ...(job.pixelFormat ? { pixelFormat: job.pixelFormat } : {}),
+      },
+    ],
+    maxInFlight: job.maxInFlight,
+    restart: { enabled: false, initialDelayMs: 0, maxDelayMs: 0, maxAttempts: 0 },
+    ...(job.inject ? { inject: job.inject } : {}),
+  };
 }
 
 /** `stream-sr -i IN -o OUT`: one input, one model, one output, with progress and Ctrl-C handling. */
 export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
-  checkOutput(job.output, job.overwrite);
+  const spec = specOf(job);
+  checkOutput(job.output, job.overwrite, outputKind(spec.outputs[0]!));
   const stats = new RunStats();
-  const source = createSource({ input: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) });
-  const loadOptions: LoadModelOptions = {
-    scale: job.scale,
-    ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
-    session: {
-      device: { device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}) },
-      ...(job.threads ? { threads: job.threads } : {}),
-      ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
-      ...(job.fp16 ? { fp16: true } : {}),
-      ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
-      log: job.log,
-    },
-  };
-  const model = withModelTiling(await loadModel(job.model, loadOptions), job.model, loadOptions, job.tiling);
-  const sink = new AvSink({
-    output: job.output,
-    ...(job.outputFormat ? { format: job.outputFormat } : {}),
-    encoder: job.encoder,
-    ...(job.pixelFormat ? { pixelFormat: job.pixelFormat } : {}),
-    stats,
-  });
   const signals = new StopSignals((sig) => job.log.info(`${sig}: finishing the frames in flight and closing the output (again to stop at once)`));
   let progress: ProgressReporter | undefined;
   try {
-    const summary = await runPipeline({
-      source,
-      model,
-      sink,
-      maxInFlight: job.maxInFlight,
-      signal: signals.signal,
-      hardSignal: signals.hardSignal,
+    const { summary, meter, live } = await runSpec(spec, {
       log: job.log,
       stats,
-      ...(job.inject ? { before: [identity({ ...job.inject, name: 'injected' })] } : {}),
-      onStart: ({ input, output }) => {
-        job.log.info(`${source.label}: ${input.video.width}x${input.video.height} ${input.video.pixelFormat} → ${model.id} x${model.scale} → ${sink.describe()}`);
+      signal: signals.signal,
+      hardSignal: signals.hardSignal,
+      onDescribe: (line) => job.log.info(line),
+      onStart: ({ input }) => {
         if (job.progress) progress = new ProgressReporter(input.video);
-        void output;
       },
       onFrame: (frame, s) => progress?.update(frame, s),
     });
     progress?.finish();
-    return { summary, exitCode: signals.exitCode() ?? 0 };
+    return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live };
   } finally {
     signals.dispose();
   }

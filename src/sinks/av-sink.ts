@@ -20,6 +20,8 @@ export interface AvSinkOptions {
   readonly stats: RunStats;
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** The muxer inside a segment/hls muxer, which decides what is copied. */
+  readonly innerContainer?: string;
 }
 
 /** Containers that can be written front to back, without seeking: what a pipe can carry. */
@@ -72,6 +74,7 @@ export class AvSink implements Sink {
       copyStreams: source.copyStreams,
       ...(this.opts.muxerOptions ? { muxerOptions: this.opts.muxerOptions } : {}),
       ...(this.opts.openOwnIO !== undefined ? { openOwnIO: this.opts.openOwnIO } : {}),
+      ...(this.opts.innerContainer ? { innerContainer: this.opts.innerContainer } : {}),
     });
     this.warnings.push(...this.output.warnings);
     if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat) {

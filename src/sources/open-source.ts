@@ -4,6 +4,9 @@ import type { Rational } from '../core/rational.js';
 import { AvSource } from './av-source.js';
 import { PngFolderSource } from './png-folder.js';
 import type { Source } from './source.js';
+import type { Logger } from '../core/log.js';
+import { LiveSource } from './live-source.js';
+import { isLiveUrl, type LiveSettings } from './live-options.js';
 
 export interface SourceRequest {
   /** Path, URL, '-' for stdin, or a folder of PNG frames. */
@@ -13,6 +16,8 @@ export interface SourceRequest {
   /** Frame rate for a PNG folder. */
   readonly frameRate?: Rational;
   readonly options?: Readonly<Record<string, string>>;
+  /** How live inputs (rtsp, srt, rtmp, udp, HLS over http) are read; without it they are read like files. */
+  readonly live?: { readonly settings: LiveSettings; readonly log: Logger; readonly signal?: AbortSignal };
 }
 
 export function isUrl(name: string): boolean {
@@ -22,6 +27,10 @@ export function isUrl(name: string): boolean {
 /** Picks the source for an input name, failing early with one line for missing or empty files. */
 export function createSource(req: SourceRequest): Source {
   const { input } = req;
+  if (req.live && isLiveUrl(input)) {
+    const { settings, log, signal } = req.live;
+    return new LiveSource({ input, ...(req.format ? { format: req.format } : {}), ...(req.options ? { options: req.options } : {}), live: settings, log, ...(signal ? { signal } : {}) });
+  }
   if (input === '-' || isUrl(input)) return new AvSource(req);
   let stat;
   try {

@@ -1,0 +1,49 @@
+import type { Argv, CommandModule } from 'yargs';
+import { stderrLogger } from '../core/log.js';
+import type { PipelineState } from '../pipeline/supervisor.js';
+import { logOptions } from './common-options.js';
+import { reportError } from './errors.js';
+import { supervise } from './serve.js';
+
+const FINAL: readonly PipelineState[] = ['completed', 'failed', 'stopped'];
+
+async function run(args: { pipeline: string; verbose: boolean; quiet: boolean }): Promise<number> {
+  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
+  const [pipeline] = [...(await supervise([args.pipeline], log)).values()];
+  const p = pipeline!;
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stoppedBy) return p.abort();
+    stoppedBy = sig;
+    log.info(`${sig}: finishing the frames in flight and closing the outputs (again to stop at once)`);
+    void p.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const final = await new Promise<PipelineState>((resolve) => {
+    p.onState((state) => FINAL.includes(state) && resolve(state));
+    p.start();
+  });
+  const m = p.status().metrics;
+  log.info(`${p.id}: ${final}; ${m.framesOut} frames written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
+  if (final === 'failed') {
+    process.stderr.write(`stream-sr: ${p.lastError?.message ?? 'the pipeline failed'}\n`);
+    return 1;
+  }
+  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
+  return 0;
+}
+
+export const runCommand: CommandModule = {
+  command: 'run <pipeline>',
+  describe: 'run one pipeline file (YAML or JSON) in the foreground, restarting it on failure as the file says',
+  builder: (y: Argv) => logOptions(y).positional('pipeline', { type: 'string', demandOption: true, describe: 'pipeline file' }).example('$0 run pipelines/camera-to-hls.yaml', ''),
+  handler: async (args) => {
+    try {
+      process.exitCode = await run(args as unknown as Parameters<typeof run>[0]);
+    } catch (err) {
+      process.exitCode = reportError(err, Boolean(args.verbose));
+    }
+  },
+};

@@ -1,0 +1,16 @@
+import type { SrModel } from '../inference/sr-model.js';
+
+/** Makes a model slower by `delayMs` per frame: the `--inject modelDelayMs=N` test hook. */
+export function delayedModel(model: SrModel, delayMs: number): SrModel {
+  return {
+    id: model.id,
+    scale: model.scale,
+    usesHistory: model.usesHistory,
+    configure: (input) => model.configure(input),
+    upscale: async (window) => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      return model.upscale(window);
+    },
+    dispose: () => model.dispose(),
+  };
+}

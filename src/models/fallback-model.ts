@@ -1,0 +1,93 @@
+import type { VideoInfo } from '../core/frame.js';
+import { UsageError } from '../core/errors.js';
+import type { RunStats } from '../core/stats.js';
+import type { HistoryWindow, SrModel } from '../inference/sr-model.js';
+
+export interface FallbackOptions {
+  /** A frame must be written within this long of its arrival. */
+  readonly budgetMs: number;
+  readonly stats: RunStats;
+  /** performance.now, replaceable in tests. */
+  readonly now?: () => number;
+}
+
+/** Weight of the newest measurement in the running estimate of the primary model's time. */
+const EMA = 0.2;
+
+/**
+ * The `fallback` live policy: every frame is upscaled, by the primary model when it can finish the
+ * frame before its deadline (arrival + budget, allowing for the time the output takes), else by the
+ * faster fallback model (bicubic by default). The primary model's time per frame is learned as it
+ * runs, starting from a warm-up on a blank frame, so the first frames are not judged on a cold start.
+ * Counts go to stats as `modelFrames` and `fallbackFrames`.
+ */
+export class FallbackModel implements SrModel {
+  readonly id: string;
+  readonly scale: number;
+  readonly usesHistory: boolean;
+  private primaryMs: number | undefined;
+
+  constructor(
+    private readonly primary: SrModel,
+    private readonly fallback: SrModel,
+    private readonly opts: FallbackOptions,
+  ) {
+    if (primary.scale !== fallback.scale) throw new UsageError(`fallback model ${fallback.id} is x${fallback.scale}, the model ${primary.id} is x${primary.scale}: they must match`);
+    this.id = `${primary.id} (fallback ${fallback.id})`;
+    this.scale = primary.scale;
+    this.usesHistory = primary.usesHistory;
+  }
+
+  async configure(input: VideoInfo): Promise<VideoInfo> {
+    const out = await this.primary.configure(input);
+    const alt = await this.fallback.configure(input);
+    if (alt.width !== out.width || alt.height !== out.height) throw new UsageError(`fallback model ${this.fallback.id} gives ${alt.width}x${alt.height}, ${this.primary.id} gives ${out.width}x${out.height}`);
+    await this.warmUp(input);
+    return out;
+  }
+
+  private async warmUp(input: VideoInfo): Promise<void> {
+    const blank = { info: input, pts: 0, duration: 0, index: -1, rgb: new Float32Array(3 * input.width * input.height) };
+    const window: HistoryWindow = { current: blank, previousInput: null, previousOutput: null };
+    await this.fallback.upscale(window);
+    await this.primary.upscale(window);
+    await this.timed(window); // the second run is the one that tells the steady-state time
+  }
+
+  private async timed(window: HistoryWindow): Promise<Float32Array> {
+    const now = this.opts.now ?? performance.now.bind(performance);
+    const t0 = now();
+    const rgb = await this.primary.upscale(window);
+    const ms = now() - t0;
+    this.primaryMs = this.primaryMs === undefined ? ms : this.primaryMs + EMA * (ms - this.primaryMs);
+    return rgb;
+  }
+
+  /** What the primary model is expected to take per frame (ms), once measured. */
+  get primaryEstimateMs(): number | undefined {
+    return this.primaryMs;
+  }
+
+  async upscale(window: HistoryWindow): Promise<Float32Array> {
+    const { arrivedAt } = window.current;
+    const now = (this.opts.now ?? performance.now.bind(performance))();
+    const expectedEnd = now + (this.primaryMs ?? 0) + this.outputMsPerFrame();
+    if (arrivedAt === undefined || expectedEnd <= arrivedAt + this.opts.budgetMs) {
+      this.opts.stats.count('modelFrames');
+      return this.timed(window);
+    }
+    this.opts.stats.count('fallbackFrames');
+    return this.fallback.upscale(window);
+  }
+
+  /** Converting and encoding one output frame, on average so far. */
+  private outputMsPerFrame(): number {
+    const s = this.opts.stats;
+    const frames = s.get('framesOut');
+    return frames > 0 ? (s.stageMs('convert-out') + s.stageMs('encode')) / frames : 0;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([this.primary.dispose(), this.fallback.dispose()]);
+  }
+}

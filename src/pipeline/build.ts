@@ -1,0 +1,77 @@
+import type { OperatorFunction } from 'rxjs';
+import type { Frame } from '../core/frame.js';
+import type { Logger } from '../core/log.js';
+import type { RunStats } from '../core/stats.js';
+import type { SrModel } from '../inference/sr-model.js';
+import { loadModel, type LoadModelOptions } from '../models/load.js';
+import { withModelTiling } from '../models/measure-memory.js';
+import { FallbackModel } from '../models/fallback-model.js';
+import { delayedModel } from '../models/delayed-model.js';
+import { identity } from '../operators/identity.js';
+import { createSink } from '../sinks/open-sink.js';
+import { TeeSink } from '../sinks/tee-sink.js';
+import type { Sink } from '../sinks/sink.js';
+import { createSource } from '../sources/open-source.js';
+import { LiveSource } from '../sources/live-source.js';
+import type { Source } from '../sources/source.js';
+import type { ModelSpec, PipelineSpec } from './spec.js';
+
+export interface BuiltPipeline {
+  readonly source: Source;
+  readonly model: SrModel;
+  readonly sink: Sink;
+  readonly live: boolean;
+  readonly before: ReadonlyArray<OperatorFunction<Frame, Frame>>;
+}
+
+export interface BuildContext {
+  readonly log: Logger;
+  readonly stats: RunStats;
+  /** Stops a live source that is still trying to connect. */
+  readonly signal?: AbortSignal;
+}
+
+async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
+  const options: LoadModelOptions = {
+    scale: spec.scale,
+    ...(spec.modelDirs ? { modelDirs: spec.modelDirs } : {}),
+    session: {
+      device: { device: spec.device, ...(spec.gpu !== undefined ? { gpu: spec.gpu } : {}) },
+      ...(spec.threads ? { threads: spec.threads } : {}),
+      ...(spec.engineCacheDir ? { engineCacheDir: spec.engineCacheDir } : {}),
+      ...(spec.fp16 ? { fp16: true } : {}),
+      ...(spec.fixedInputShape ? { fixedInputShape: spec.fixedInputShape } : {}),
+      log,
+    },
+  };
+  const model = await loadModel(id, options);
+  return tiled ? withModelTiling(model, id, options, spec.tiling) : model;
+}
+
+/** Source, model (with the live policy's fallback), and output(s) of a pipeline, none opened yet. */
+export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Promise<BuiltPipeline> {
+  const { log, stats } = ctx;
+  const source = createSource({
+    input: spec.source.url,
+    ...(spec.source.format ? { format: spec.source.format } : {}),
+    ...(spec.source.frameRate ? { frameRate: spec.source.frameRate } : {}),
+    ...(spec.source.options ? { options: spec.source.options } : {}),
+    live: { settings: spec.live, log, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+  });
+  const live = source instanceof LiveSource;
+  const sinks = spec.outputs.map((o) => createSink({ ...o, stats }));
+  let model = await openModel(spec.model.id, spec.model, log, true);
+  if (spec.inject?.modelDelayMs) model = delayedModel(model, spec.inject.modelDelayMs);
+  if (live && spec.live.policy === 'fallback') {
+    const fallback = await openModel(spec.fallbackModel, spec.model, log, false);
+    model = new FallbackModel(model, fallback, { budgetMs: spec.latencyBudgetMs, stats });
+  }
+  const inject = spec.inject && (spec.inject.delayMs || spec.inject.errorAfter !== undefined || spec.inject.eosAfter !== undefined);
+  return {
+    source,
+    model,
+    sink: sinks.length === 1 ? sinks[0]! : new TeeSink(sinks),
+    live,
+    before: inject ? [identity({ ...spec.inject, name: 'injected' })] : [],
+  };
+}

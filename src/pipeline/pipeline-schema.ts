@@ -1,0 +1,127 @@
+import { DEFAULTS } from '../core/defaults.js';
+import { DEVICES } from '../inference/providers.js';
+import { LIVE_POLICIES } from '../sources/live-options.js';
+import type { Schema } from './schema.js';
+
+/**
+ * Inputs and outputs a pipeline file may name: paths and the network protocols stream-sr serves.
+ * FFmpeg's pipe:, fd:, concat:, subfile: and the like are refused, so a file handed to the service
+ * can only read and write media where it says.
+ */
+const MEDIA_URL = '^(?![a-zA-Z][a-zA-Z0-9+.-]*:)|^(file|rtsps?|rtmps?|srt|udp|rtp|https?)://';
+const URL_MESSAGE = 'must be a path or a rtsp://, rtmp://, srt://, udp://, rtp://, http(s):// or file:// URL';
+const ms = (description: string, def: number): Schema => ({ type: 'integer', minimum: 0, description, default: def });
+
+const reconnect: Schema = {
+  type: 'object',
+  description: 'reopening a live source that was lost, with exponential backoff',
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean', default: DEFAULTS.reconnect },
+    initialDelayMs: ms('first wait before reconnecting', DEFAULTS.reconnectInitialDelayMs),
+    maxDelayMs: ms('longest wait between attempts', DEFAULTS.reconnectMaxDelayMs),
+    maxAttempts: { type: 'integer', minimum: 0, description: 'attempts in a row before the pipeline fails; 0 for no limit', default: DEFAULTS.reconnectMaxAttempts },
+  },
+};
+
+const source: Schema = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', pattern: MEDIA_URL, patternMessage: URL_MESSAGE, description: 'file, folder of PNG frames, or rtsp/rtmp/srt/udp/HLS URL' },
+    format: { type: 'string', pattern: '^[a-z0-9_,]+$', patternMessage: 'must be an FFmpeg demuxer name', description: 'force the input container' },
+    frameRate: { type: 'number', exclusiveMinimum: 0, description: 'frame rate of a PNG folder' },
+    rtspTransport: { type: 'string', enum: ['tcp', 'udp'], default: DEFAULTS.rtspTransport },
+    readTimeoutMs: { type: 'integer', minimum: 100, description: 'a live source silent this long is treated as lost', default: DEFAULTS.liveReadTimeoutMs },
+    options: { type: 'object', description: 'FFmpeg demuxer and protocol options', additionalProperties: { type: 'string' } },
+    reconnect,
+  },
+};
+
+const model: Schema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9._/-]+$', patternMessage: 'must be a model id or a path to a model.json', default: DEFAULTS.model },
+    scale: { type: 'integer', enum: [2, 4], default: DEFAULTS.scale },
+    device: { type: 'string', enum: DEVICES as unknown as string[], default: DEFAULTS.device },
+    gpu: { type: 'integer', minimum: 0 },
+    threads: { type: 'integer', minimum: 1 },
+    modelDirs: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+const policy: Schema = {
+  type: 'object',
+  description: 'what a live pipeline does when the model falls behind the source',
+  additionalProperties: false,
+  properties: {
+    mode: { type: 'string', enum: LIVE_POLICIES as unknown as string[], default: DEFAULTS.livePolicy },
+    fallbackModel: { type: 'string', pattern: '^[A-Za-z0-9._/-]+$', patternMessage: 'must be a model id', default: DEFAULTS.fallbackModel },
+    maxQueue: { type: 'integer', minimum: 1, default: DEFAULTS.maxQueue },
+    latencyBudgetMs: { type: 'integer', minimum: 1, default: DEFAULTS.latencyBudgetMs },
+  },
+};
+
+const encoder: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    codec: { type: 'string', pattern: '^[a-z0-9_]+$', patternMessage: 'must be an FFmpeg encoder name', default: DEFAULTS.videoCodec },
+    crf: { type: 'number', minimum: 0, maximum: 63, default: DEFAULTS.crf },
+    preset: { type: 'string', pattern: '^[a-z]+$', patternMessage: 'must be an encoder preset name', default: DEFAULTS.preset },
+    pixelFormat: { type: 'string', pattern: '^[a-z0-9]+$', patternMessage: 'must be a pixel format name' },
+  },
+};
+
+const sink: Schema = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', pattern: MEDIA_URL, patternMessage: URL_MESSAGE, description: 'file, .m3u8 playlist (HLS folder), segment pattern, or rtsp/rtmp/srt/udp URL' },
+    format: { type: 'string', pattern: '^[a-z0-9_]+$', patternMessage: 'must be a container name' },
+    segmentSeconds: { type: 'number', exclusiveMinimum: 0, description: 'segmented recording: a new file about every N seconds' },
+    hls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        segmentSeconds: { type: 'number', exclusiveMinimum: 0, default: DEFAULTS.hlsSegmentSeconds },
+        listSize: { type: 'integer', minimum: 1, default: DEFAULTS.hlsListSize },
+      },
+    },
+    rtspTransport: { type: 'string', enum: ['tcp', 'udp'], default: DEFAULTS.rtspTransport },
+    encoder,
+  },
+};
+
+/** The schema of a pipeline file (YAML or JSON); pipelines/pipeline.schema.json is this, for editors. */
+export const PIPELINE_SCHEMA: Schema & { $schema: string; title: string } = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'stream-sr pipeline',
+  type: 'object',
+  required: ['source', 'sinks'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', patternMessage: 'must be letters, digits, - and _ (it names the pipeline in the API and metrics)' },
+    description: { type: 'string' },
+    source,
+    model,
+    policy,
+    sinks: { type: 'array', minItems: 1, items: sink },
+    maxInFlight: { type: 'integer', minimum: 1, default: DEFAULTS.maxInFlight },
+    restart: {
+      type: 'object',
+      description: 'restarting the pipeline after a failure, with exponential backoff',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', description: 'default: on for live sources, off for files' },
+        initialDelayMs: ms('first wait before restarting', DEFAULTS.restartInitialDelayMs),
+        maxDelayMs: ms('longest wait between restarts', DEFAULTS.restartMaxDelayMs),
+        maxRestarts: { type: 'integer', minimum: 0, description: 'restarts in a row before giving up; 0 for no limit', default: 0 },
+      },
+    },
+  },
+};

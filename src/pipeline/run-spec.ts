@@ -1,0 +1,60 @@
+import type { Logger } from '../core/log.js';
+import { RunStats } from '../core/stats.js';
+import { Credit } from '../core/credit.js';
+import { buildPipeline } from './build.js';
+import { RunMeter } from './run-meter.js';
+import { runPipeline, type RunOptions, type RunSummary } from './run.js';
+import type { PipelineSpec } from './spec.js';
+
+export interface SpecRunOptions {
+  readonly log: Logger;
+  /** Ends the input and finishes the frames in flight and the outputs (drain). */
+  readonly signal: AbortSignal;
+  /** Drops the frames in flight and finalizes at once. */
+  readonly hardSignal?: AbortSignal;
+  readonly stats?: RunStats;
+  readonly meter?: RunMeter;
+  readonly onStart?: RunOptions['onStart'];
+  readonly onFrame?: RunOptions['onFrame'];
+  /** Called with one line describing the pipeline once it is negotiated. */
+  readonly onDescribe?: (line: string) => void;
+}
+
+export interface SpecRunResult {
+  readonly summary: RunSummary;
+  readonly meter: RunMeter;
+  readonly live: boolean;
+}
+
+/** Builds and runs one pipeline to its end (or until the signal stops it), measuring each frame. */
+export async function runSpec(spec: PipelineSpec, opts: SpecRunOptions): Promise<SpecRunResult> {
+  const stats = opts.stats ?? new RunStats();
+  const meter = opts.meter ?? new RunMeter(stats);
+  const built = await buildPipeline(spec, { log: opts.log, stats, signal: opts.signal });
+  const ticker = setInterval(() => meter.tick(), 1000);
+  try {
+    const summary = await runPipeline({
+      source: built.source,
+      model: built.model,
+      sink: built.sink,
+      credit: new Credit(spec.maxInFlight),
+      signal: opts.signal,
+      ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
+      log: opts.log,
+      stats,
+      before: built.before,
+      onStart: (info) => {
+        const v = info.input.video;
+        opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${built.model.id} x${built.model.scale} → ${built.sink.describe()}`);
+        opts.onStart?.(info);
+      },
+      onFrame: (frame, s) => {
+        meter.onFrame(frame);
+        opts.onFrame?.(frame, s);
+      },
+    });
+    return { summary, meter, live: built.live };
+  } finally {
+    clearInterval(ticker);
+  }
+}

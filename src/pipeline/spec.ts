@@ -1,0 +1,56 @@
+import type { BackoffSettings } from '../core/backoff.js';
+import type { Rational } from '../core/rational.js';
+import type { EncoderSettings } from '../av/output.js';
+import type { Device } from '../inference/providers.js';
+import type { TilingOptions } from '../inference/tiled-model.js';
+import type { IdentityOptions } from '../operators/identity.js';
+import type { LiveSettings } from '../sources/live-options.js';
+import type { OutputRequest } from '../sinks/live-outputs.js';
+
+export interface OutputSpec extends OutputRequest {
+  readonly encoder: EncoderSettings;
+  readonly pixelFormat?: string;
+}
+
+export interface ModelSpec {
+  readonly id: string;
+  readonly scale: number;
+  readonly device: Device;
+  readonly gpu?: number;
+  readonly threads?: number;
+  readonly modelDirs?: readonly string[];
+  /** TensorRT engine cache, precision and fixed input shape. */
+  readonly engineCacheDir?: string;
+  readonly fp16?: boolean;
+  readonly fixedInputShape?: { readonly height: number; readonly width: number };
+  /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
+  readonly tiling?: TilingOptions;
+}
+
+export interface RestartSettings extends BackoffSettings {
+  /** undefined: on for live sources, off for files. */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Everything one pipeline needs, with every default filled in: what a pipeline file and the
+ * `-i ... -o ...` command line both turn into.
+ */
+export interface PipelineSpec {
+  readonly id: string;
+  readonly source: {
+    readonly url: string;
+    readonly format?: string;
+    readonly frameRate?: Rational;
+    readonly options?: Readonly<Record<string, string>>;
+  };
+  readonly live: LiveSettings;
+  readonly model: ModelSpec;
+  readonly fallbackModel: string;
+  readonly latencyBudgetMs: number;
+  readonly outputs: readonly OutputSpec[];
+  readonly maxInFlight: number;
+  readonly restart: RestartSettings;
+  /** Fault injection (tests): a slow or failing stage before the model, a slower model. */
+  readonly inject?: IdentityOptions & { readonly modelDelayMs?: number };
+}

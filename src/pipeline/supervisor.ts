@@ -1,0 +1,175 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Backoff } from '../core/backoff.js';
+import type { Logger } from '../core/log.js';
+import { isLiveUrl } from '../sources/live-options.js';
+import { EMPTY_METRICS, type MetricsSnapshot } from './run-meter.js';
+import type { PipelineSpec } from './spec.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+export type PipelineState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'completed' | 'failed';
+
+/** What the API reports about one pipeline. */
+export interface PipelineStatus {
+  readonly id: string;
+  readonly state: PipelineState;
+  readonly description: string | null;
+  readonly restarts: number;
+  readonly lastError: { readonly message: string; readonly at: string } | null;
+  /** This run's rates and latency; counters summed over every run since the service started. */
+  readonly metrics: MetricsSnapshot;
+}
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+/** A run that delivered frames for this long counts as healthy: the restart backoff starts over. */
+const HEALTHY_MS = 10_000;
+const STOP_GRACE_MS = 30_000;
+
+function addCounters(a: MetricsSnapshot, b: MetricsSnapshot): MetricsSnapshot {
+  return {
+    ...b,
+    framesIn: a.framesIn + b.framesIn,
+    framesOut: a.framesOut + b.framesOut,
+    framesDropped: a.framesDropped + b.framesDropped,
+    modelFrames: a.modelFrames + b.modelFrames,
+    fallbackFrames: a.fallbackFrames + b.fallbackFrames,
+    reconnects: a.reconnects + b.reconnects,
+    latencyCount: a.latencyCount + b.latencyCount,
+    latencySumMs: a.latencySumMs + b.latencySumMs,
+  };
+}
+
+/**
+ * One pipeline under supervision, run in its own worker process so that one pipeline's failure
+ * (even a native crash) never stops another. A failed run is restarted with exponential backoff
+ * and its error kept; stop() drains it (outputs finalized).
+ */
+export class SupervisedPipeline {
+  state: PipelineState = 'idle';
+  restarts = 0;
+  lastError: PipelineStatus['lastError'] = null;
+  private description: string | null = null;
+  private worker: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private current: MetricsSnapshot = EMPTY_METRICS;
+  private totals: MetricsSnapshot = EMPTY_METRICS;
+  private readonly backoff: Backoff;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopRequested = false;
+  private runStartedAt = 0;
+  private readonly listeners = new Set<(state: PipelineState) => void>();
+
+  constructor(
+    readonly spec: PipelineSpec,
+    private readonly log: Logger,
+  ) {
+    this.backoff = new Backoff(spec.restart);
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  private get restartEnabled(): boolean {
+    return this.spec.restart.enabled ?? isLiveUrl(this.spec.source.url);
+  }
+
+  status(): PipelineStatus {
+    const running = this.state === 'running' || this.state === 'starting' || this.state === 'stopping';
+    const metrics = addCounters(this.totals, running ? this.current : { ...this.current, inputFps: 0, outputFps: 0 });
+    return { id: this.id, state: this.state, description: this.description, restarts: this.restarts, lastError: this.lastError, metrics };
+  }
+
+  /** Calls `fn` on every state change (for `run` and tests). */
+  onState(fn: (state: PipelineState) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private setState(state: PipelineState): void {
+    this.state = state;
+    for (const fn of this.listeners) fn(state);
+  }
+
+  /** Starts the pipeline (again); a pending restart is brought forward. */
+  start(): void {
+    if (this.worker) return;
+    clearTimeout(this.restartTimer);
+    this.stopRequested = false;
+    this.setState('starting');
+    this.current = EMPTY_METRICS;
+    this.runStartedAt = performance.now();
+    const worker = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], detached: true, serialization: 'json' });
+    this.worker = worker;
+    worker.stderr!.setEncoding('utf8');
+    let partial = '';
+    worker.stderr!.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line) process.stderr.write(`[${this.id}] ${line}\n`);
+    });
+    let ended: Extract<FromWorker, { type: 'ended' }> | undefined;
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'started') {
+        this.description = msg.description;
+        if (this.state === 'starting') this.setState('running');
+      } else if (msg.type === 'metrics') {
+        this.current = msg.metrics;
+        if (msg.metrics.framesOut > 0 && performance.now() - this.runStartedAt > HEALTHY_MS) this.backoff.reset();
+      } else if (msg.type === 'ended') {
+        ended = msg;
+        this.current = msg.metrics;
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', (code, signal) => {
+        this.worker = undefined;
+        this.finished(ended, code, signal);
+        resolve();
+      });
+    });
+    worker.send({ type: 'start', spec: this.spec } satisfies ToWorker);
+  }
+
+  private finished(ended: Extract<FromWorker, { type: 'ended' }> | undefined, code: number | null, signal: NodeJS.Signals | null): void {
+    this.totals = addCounters(this.totals, { ...this.current, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms });
+    this.current = { ...EMPTY_METRICS, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms };
+    if (this.stopRequested) return this.setState('stopped');
+    if (ended && ended.state !== 'failed') return this.setState(ended.state === 'completed' ? 'completed' : 'stopped');
+    const message = ended?.error ?? `the pipeline's process ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`;
+    this.lastError = { message, at: new Date().toISOString() };
+    const delay = this.restartEnabled ? this.backoff.nextDelay() : undefined;
+    if (delay === undefined) {
+      this.log.error(`${this.id}: ${message}${this.restartEnabled ? '; giving up' : ''}`);
+      return this.setState('failed');
+    }
+    this.log.warn(`${this.id}: ${message}; restarting in ${(delay / 1000).toFixed(1)} s`);
+    this.setState('restarting');
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.start();
+    }, delay);
+  }
+
+  /** Drains the pipeline: its source stops, frames in flight finish, outputs are finalized. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) {
+      if (this.state === 'restarting' || this.state === 'idle') this.setState('stopped');
+      return;
+    }
+    this.setState('stopping');
+    worker.send({ type: 'stop' } satisfies ToWorker);
+    const grace = setTimeout(() => worker.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(grace);
+  }
+
+  /** Finalizes at once, dropping frames in flight (a second Ctrl-C). */
+  abort(): void {
+    if (this.worker?.connected) this.worker.send({ type: 'abort' } satisfies ToWorker);
+  }
+}

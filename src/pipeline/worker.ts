@@ -1,0 +1,57 @@
+/**
+ * One pipeline in its own process, started by the service (`serve`, `run`) over Node IPC. A
+ * native crash in FFmpeg or ONNX Runtime then takes down this pipeline only; the service restarts
+ * it. The worker ignores terminal signals (the service decides): 'stop' drains (the source stops,
+ * frames in flight finish, outputs are finalized), 'abort' finalizes at once, and losing the
+ * service drains too.
+ */
+import { stderrLogger } from '../core/log.js';
+import { errorMessage, PipelineError, UsageError } from '../core/errors.js';
+import { RunStats } from '../core/stats.js';
+import { RunMeter } from './run-meter.js';
+import { runSpec } from './run-spec.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+const soft = new AbortController();
+const hard = new AbortController();
+const send = (msg: FromWorker): void => void process.send?.(msg);
+const log = stderrLogger(process.env.STREAM_SR_LOG_LEVEL === 'verbose' ? 'verbose' : 'info');
+
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.on('disconnect', () => soft.abort(new Error('the service went away')));
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'start') void run(msg);
+  else if (msg.type === 'stop') soft.abort(new Error('stopped'));
+  else if (msg.type === 'abort') (soft.abort(new Error('aborted')), hard.abort(new Error('aborted')));
+});
+
+async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  const stats = new RunStats();
+  const meter = new RunMeter(stats);
+  const ticker = setInterval(() => send({ type: 'metrics', metrics: meter.snapshot() }), 1000);
+  let ended: FromWorker;
+  try {
+    const { summary } = await runSpec(msg.spec, {
+      log,
+      stats,
+      meter,
+      signal: soft.signal,
+      hardSignal: hard.signal,
+      onDescribe: (line) => {
+        log.info(line);
+        send({ type: 'started', description: line });
+      },
+    });
+    ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot() };
+  } catch (err) {
+    const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
+    log.error(`${where}${errorMessage(err)}`);
+    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, metrics: meter.snapshot() };
+  } finally {
+    clearInterval(ticker);
+  }
+  await new Promise<void>((resolve) => (process.send ? process.send(ended, () => resolve()) : resolve()));
+  if (process.connected) process.disconnect();
+  process.exitCode = ended.state === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,136 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
+import type { Rational } from '../core/rational.js';
+import { muxerForPath, muxerForUrl } from '../av/containers.js';
+import type { EncoderSettings } from '../av/output.js';
+
+/** How an output is written: one file or pipe, an HLS folder, numbered/dated segments, or a network publish. */
+export type OutputKind = 'file' | 'hls' | 'segments' | 'rtsp' | 'rtmp' | 'srt' | 'udp';
+
+export interface OutputRequest {
+  readonly output: string;
+  readonly format?: string;
+  /** --segment-time: cut the recording into files of about this many seconds. */
+  readonly segmentSeconds?: number;
+  readonly hlsSegmentSeconds?: number;
+  readonly hlsListSize?: number;
+  /** RTSP publish transport. */
+  readonly rtspTransport?: 'tcp' | 'udp';
+}
+
+export interface OutputPlan {
+  readonly kind: OutputKind;
+  /** The URL or path handed to FFmpeg. */
+  readonly url: string;
+  /** -f value for AvSink (undefined: from the file name). */
+  readonly format?: string;
+  readonly innerContainer?: string;
+  readonly muxerOptions: Record<string, string | number>;
+  /** Network and HLS outputs are watched as they are written: encode for low latency. */
+  readonly lowLatency: boolean;
+}
+
+/** strftime fields that can't be printf's (%d is both: alone it numbers the files). */
+const STRFTIME = /%[YmHMS]/;
+
+export function outputKind(req: OutputRequest): OutputKind {
+  if (req.segmentSeconds !== undefined) return 'segments';
+  const byUrl = muxerForUrl(req.output);
+  if (byUrl === 'rtsp') return 'rtsp';
+  if (byUrl === 'flv') return 'rtmp';
+  if (byUrl === 'mpegts') return /^srt:/i.test(req.output) ? 'srt' : 'udp';
+  if (req.format === 'hls' || /\.m3u8$/i.test(req.output)) return 'hls';
+  return 'file';
+}
+
+/** Works out the muxer, its options and the URL for an output, creating the folders it writes into. */
+export function planOutput(req: OutputRequest): OutputPlan {
+  const kind = outputKind(req);
+  switch (kind) {
+    case 'rtsp':
+      return { kind, url: req.output, format: 'rtsp', muxerOptions: { rtsp_transport: req.rtspTransport ?? DEFAULTS.rtspTransport }, lowLatency: true };
+    case 'rtmp':
+      return { kind, url: req.output, format: 'flv', muxerOptions: {}, lowLatency: true };
+    case 'srt':
+      return { kind, url: req.output, format: 'mpegts', muxerOptions: {}, lowLatency: true };
+    case 'udp':
+      return { kind, url: /[?&]pkt_size=/.test(req.output) ? req.output : `${req.output}${req.output.includes('?') ? '&' : '?'}pkt_size=1316`, format: 'mpegts', muxerOptions: {}, lowLatency: true };
+    case 'hls':
+      return planHls(req);
+    case 'segments':
+      return planSegments(req);
+    default:
+      return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };
+  }
+}
+
+/** A playlist and its segments in one folder, the playlist keeping only the last few (a rolling window). */
+function planHls(req: OutputRequest): OutputPlan {
+  const dir = dirname(req.output);
+  mkdirSync(dir, { recursive: true });
+  const stem = basename(req.output, extname(req.output));
+  return {
+    kind: 'hls',
+    url: req.output,
+    format: 'hls',
+    innerContainer: 'hls',
+    muxerOptions: {
+      hls_time: req.hlsSegmentSeconds ?? DEFAULTS.hlsSegmentSeconds,
+      hls_list_size: req.hlsListSize ?? DEFAULTS.hlsListSize,
+      hls_flags: 'delete_segments+independent_segments',
+      hls_segment_filename: join(dir, `${stem}-%05d.ts`),
+    },
+    lowLatency: true,
+  };
+}
+
+/**
+ * Segmented recording: `rec/cam-%05d.mp4` numbers the files (starting after the last one already
+ * there, so a restart never overwrites a recording), `rec/cam-%Y%m%d-%H%M%S.mp4` names them by
+ * wall-clock time. Each file starts at timestamp 0 and is playable on its own.
+ */
+function planSegments(req: OutputRequest): OutputPlan {
+  const pattern = req.output;
+  const seconds = req.segmentSeconds!;
+  if (!(seconds > 0)) throw new UsageError(`--segment-time ${seconds}: must be a positive number of seconds`);
+  const strftime = STRFTIME.test(pattern);
+  if (!strftime && !/%0?\d*d/.test(pattern)) throw new UsageError(`output '${pattern}': --segment-time needs a file name pattern such as rec-%05d.mp4 or rec-%Y%m%d-%H%M%S.mp4`);
+  const inner = req.format ?? muxerForPath(pattern.replace(/%/g, ''));
+  if (!inner || inner === 'hls' || inner === 'yuv4mpegpipe') throw new UsageError(`output '${pattern}': cannot tell the segment container from the file name (use .mp4, .mkv, .ts or -f)`);
+  mkdirSync(dirname(pattern), { recursive: true });
+  const muxerOptions: Record<string, string | number> = { segment_time: seconds, segment_format: inner, reset_timestamps: 1 };
+  if (strftime) muxerOptions.strftime = 1;
+  else muxerOptions.segment_start_number = firstFreeNumber(pattern);
+  if (inner === 'mp4' || inner === 'mov') muxerOptions.segment_format_options = 'movflags=+faststart';
+  return { kind: 'segments', url: pattern, format: 'segment', innerContainer: inner, muxerOptions, lowLatency: false };
+}
+
+function firstFreeNumber(pattern: string): number {
+  const fill = (n: number): string => pattern.replace(/%(0?)(\d*)d/, (_m, zero: string, width: string) => String(n).padStart(Number(width || 0), zero ? '0' : ' '));
+  let n = 0;
+  while (existsSync(fill(n))) n++;
+  return n;
+}
+
+/**
+ * Low-latency encoding for outputs people watch live: x264/x265 `zerolatency` (no frame
+ * look-ahead, no B-frames) and a keyframe every second, so a player joins within a second and
+ * HLS segments can be cut on time. Recorded segments get the short GOP only. The user's own
+ * settings win.
+ */
+export function liveEncoder(user: EncoderSettings, plan: OutputPlan, frameRate: Rational | undefined): EncoderSettings {
+  if (!plan.lowLatency && plan.kind !== 'segments') return user;
+  const fps = frameRate && frameRate.den > 0 ? frameRate.num / frameRate.den : 25;
+  const gop = Math.max(1, Math.round(fps * DEFAULTS.liveGopSeconds));
+  const codec = user.codec ?? 'libx264';
+  const x26x = codec.startsWith('libx264') || codec.startsWith('libx265');
+  const tune: Record<string, string> = plan.lowLatency && x26x ? { tune: DEFAULTS.liveTune } : {};
+  return {
+    ...user,
+    options: { ...tune, ...user.options },
+    gopSize: user.gopSize ?? gop,
+    ...(plan.lowLatency ? { maxBFrames: user.maxBFrames ?? 0 } : {}),
+  };
+}

@@ -1,0 +1,69 @@
+import type { Frame, VideoInfo } from '../core/frame.js';
+import type { RunStats } from '../core/stats.js';
+import type { EncoderSettings } from '../av/output.js';
+import type { CopyPacket, SourceInfo } from '../sources/source.js';
+import { AvSink } from './av-sink.js';
+import { liveEncoder, planOutput, type OutputPlan, type OutputRequest } from './live-outputs.js';
+import type { CloseReason, Sink } from './sink.js';
+
+export interface SinkRequest extends OutputRequest {
+  readonly encoder: EncoderSettings;
+  readonly pixelFormat?: string;
+  readonly stats: RunStats;
+}
+
+/**
+ * Any output: a file or pipe as before, or an HLS folder, segmented recording, RTSP/RTMP/SRT/UDP
+ * publish. The muxer and its options are planned from the name; the encoder settings, which
+ * depend on the frame rate (one keyframe per second on live outputs), are fixed at open.
+ */
+export function createSink(req: SinkRequest): Sink {
+  return new PlannedSink(req, planOutput(req));
+}
+
+class PlannedSink implements Sink {
+  readonly label: string;
+  private inner: AvSink | undefined;
+
+  constructor(
+    private readonly req: SinkRequest,
+    readonly plan: OutputPlan,
+  ) {
+    this.label = req.output === '-' ? 'stdout' : req.output;
+  }
+
+  get warnings(): readonly string[] {
+    return this.inner?.warnings ?? [];
+  }
+
+  async open(video: VideoInfo, source: SourceInfo): Promise<void> {
+    const { plan, req } = this;
+    this.inner = new AvSink({
+      output: plan.url,
+      ...(plan.format ? { format: plan.format } : {}),
+      encoder: liveEncoder(req.encoder, plan, video.frameRate),
+      ...(req.pixelFormat ? { pixelFormat: req.pixelFormat } : {}),
+      stats: req.stats,
+      muxerOptions: plan.muxerOptions,
+      ...(plan.innerContainer ? { innerContainer: plan.innerContainer } : {}),
+    });
+    await this.inner.open(video, source);
+  }
+
+  describe(): string {
+    const what = this.plan.kind === 'file' ? '' : ` [${this.plan.kind}${this.plan.lowLatency ? ', low latency' : ''}]`;
+    return `${this.inner?.describe() ?? this.label}${what}`;
+  }
+
+  write(frame: Frame): Promise<void> {
+    return this.inner!.write(frame);
+  }
+
+  writeCopy(packet: CopyPacket): Promise<void> {
+    return this.inner ? this.inner.writeCopy(packet) : Promise.resolve();
+  }
+
+  async close(reason: CloseReason): Promise<void> {
+    await this.inner?.close(reason);
+  }
+}

@@ -1,0 +1,82 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPipelineFile, parsePipelineText, pipelineFromData } from '../src/pipeline/pipeline-file.js';
+import { PIPELINE_SCHEMA } from '../src/pipeline/pipeline-schema.js';
+import { UsageError } from '../src/core/errors.js';
+import { DEFAULTS } from '../src/core/defaults.js';
+import { ROOT, clips, probeVideoFrames } from './helpers/media.js';
+import { runCliAsync } from './helpers/live-cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-pipeline-file-'));
+const GOOD = { source: { url: 'rtsp://127.0.0.1:8554/cam' }, sinks: [{ url: 'out/x.m3u8' }] };
+
+function problem(data: unknown): string {
+  try {
+    pipelineFromData(data, 'x.yaml');
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+  return 'no error';
+}
+
+t.test('a valid file gets every default filled in', async (t) => {
+  const spec = pipelineFromData(GOOD, 'pipelines/cam-1.yaml');
+  t.equal(spec.id, 'cam-1', 'the id defaults to the file name');
+  t.match(spec, { live: { policy: 'drop', rtspTransport: 'tcp', reconnect: { enabled: true } }, model: { id: DEFAULTS.model, scale: 4 }, maxInFlight: 2 });
+  t.equal(spec.outputs[0]!.output, 'out/x.m3u8');
+});
+
+t.test('each kind of mistake gets a message naming the field', async (t) => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['missing required field', { sinks: GOOD.sinks }, /x\.yaml: source: is required/],
+    ['missing nested required field', { source: {}, sinks: GOOD.sinks }, /source\.url: is required/],
+    ['wrong type', { ...GOOD, model: { id: 'bicubic', scale: 'four' } }, /model\.scale: must be a whole number, not a string/],
+    ['value not allowed', { ...GOOD, policy: { mode: 'dorp' } }, /policy\.mode: must be one of drop, fallback, queue, not "dorp"/],
+    ['out of range', { ...GOOD, policy: { maxQueue: 0 } }, /policy\.maxQueue: must be at least 1, not 0/],
+    ['misspelt field', { ...GOOD, sinks: [{ url: 'a.mkv', segmentSecond: 10 }] }, /sinks\[0\]\.segmentSecond: is not a known field \(did you mean 'segmentSeconds'\?\)/],
+    ['unknown top-level field', { ...GOOD, shell: 'rm -rf /' }, /shell: is not a known field/],
+    ['empty list', { ...GOOD, sinks: [] }, /sinks: needs at least 1 entry/],
+    ['not a list', { ...GOOD, sinks: { url: 'a.mkv' } }, /sinks: must be a list, not a mapping/],
+    ['a URL that is not media', { ...GOOD, source: { url: 'pipe:0' } }, /source\.url: must be a path or a rtsp:\/\//],
+    ['another one', { ...GOOD, sinks: [{ url: 'concat:a.ts|b.ts' }] }, /sinks\[0\]\.url: must be a path/],
+    ['bad option value type', { ...GOOD, source: { url: 'rtsp://h/c', options: { buffer_size: 1 } } }, /source\.options\.buffer_size: must be a string, not a whole number/],
+    ['bad id', { ...GOOD, id: 'my cam' }, /id: must be letters, digits/],
+    ['nested wrong type', { ...GOOD, source: { url: 'rtsp://h/c', reconnect: { enabled: 'yes' } } }, /source\.reconnect\.enabled: must be true or false/],
+    ['not a mapping at all', ['a'], /x\.yaml: must be a mapping, not a list/],
+  ];
+  for (const [what, data, expected] of cases) t.match(problem(data), expected, what);
+  t.match(problem({ sinks: [{ url: 1 }] }), /source: is required; sinks\[0\]\.url: must be a string/, 'several mistakes are all reported');
+});
+
+t.test('YAML and JSON syntax errors name the file and the line', async (t) => {
+  t.throws(() => parsePipelineText('source:\n  url: [unclosed\n', 'bad.yaml'), /bad\.yaml: not valid YAML: .*line/i);
+  t.throws(() => parsePipelineText('{"source": }', 'bad.json'), /bad\.json: not valid JSON/);
+});
+
+t.test('the shipped examples are valid and pipeline.schema.json is the schema in the code', async (t) => {
+  for (const f of ['camera-to-hls.yaml', 'srt-broadcast.yaml', 'batch-file.yaml']) {
+    const spec = await loadPipelineFile(join(ROOT, 'pipelines', f));
+    t.ok(spec.outputs.length >= 1, `${f} loads (${spec.id})`);
+  }
+  t.same(JSON.parse(readFileSync(join(ROOT, 'pipelines', 'pipeline.schema.json'), 'utf8')), JSON.parse(JSON.stringify(PIPELINE_SCHEMA)), 'up to date (node tools/write-pipeline-schema.mjs writes it)');
+});
+
+t.test('stream-sr run: a bad file exits 2 naming the field; a batch job runs to completion', async (t) => {
+  writeFileSync(join(tmp, 'bad.yaml'), 'source: { url: clip.mkv }\nsinks: [ { url: out.mkv } ]\npolicy: { mode: fast }\n');
+  const bad = await runCliAsync(['run', join(tmp, 'bad.yaml')]);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /bad\.yaml: policy\.mode: must be one of drop, fallback, queue, not "fast"/);
+  const out = join(tmp, 'batch.mkv');
+  writeFileSync(join(tmp, 'batch.yaml'), `id: batch\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${out}' } ]\n`);
+  const ok = await runCliAsync(['run', join(tmp, 'batch.yaml')]);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stderr, /batch: completed; 10 frames written/);
+  t.equal(probeVideoFrames(out).length, 10);
+  writeFileSync(join(tmp, 'fails.yaml'), `source: { url: '${clips.small()}' }\nmodel: { id: no-such-model }\nsinks: [ { url: '${join(tmp, 'f.mkv')}' } ]\n`);
+  const fails = await runCliAsync(['run', join(tmp, 'fails.yaml')]);
+  t.equal(fails.code, 1, 'a failed file job exits 1 (files are not restarted by default)');
+  t.match(fails.stderr, /unknown model 'no-such-model'/);
+});
