@@ -22,7 +22,7 @@ export ONNXRUNTIME_NODE_INSTALL ?= skip
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live quality gpu-providers clean check
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live quality pipeline-schema gpu-providers clean check
 
 all: build models
 
@@ -80,6 +80,9 @@ bench: models samples
 
 # RTSP camera (320x180, 25 fps) through bicubic (drop) and esrgan-slim (fallback), LIVE_MINUTES each
 LIVE_MINUTES ?= 10
+pipeline-schema: build
+	$(NODE) dist/src/pipeline/write-schema.js
+
 bench-live: models
 	@mkdir -p bench
 	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json

@@ -47,7 +47,7 @@ function freePort(): Promise<number> {
 
 async function startCamera(size: string, fps: number): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn('/usr/bin/python3', [join(packageRoot(), 'tools', 'rtsp-camera.py'), '--port', String(port), '--size', size, '--fps', String(fps), '--no-audio'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('/usr/bin/python3', [join(packageRoot(), 'test', 'helpers', 'rtsp-camera.py'), '--port', String(port), '--size', size, '--fps', String(fps), '--no-audio'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`rtsp-camera.py exited (${code}); needs gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-ugly`)));
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());

@@ -72,10 +72,10 @@ export class Managed {
   }
 }
 
-/** GStreamer's RTSP server with a live test pattern (tools/rtsp-camera.py). */
+/** GStreamer's RTSP server with a live test pattern (test/helpers/rtsp-camera.py). */
 export async function startRtspCamera(opts: { port?: number; size?: string; fps?: number; audio?: boolean } = {}): Promise<{ server: Managed; url: string; port: number }> {
   const port = opts.port ?? (await freePort());
-  const args = [join(ROOT, 'tools', 'rtsp-camera.py'), '--port', String(port), '--size', opts.size ?? '160x96', '--fps', String(opts.fps ?? 25)];
+  const args = [join(ROOT, 'test', 'helpers', 'rtsp-camera.py'), '--port', String(port), '--size', opts.size ?? '160x96', '--fps', String(opts.fps ?? 25)];
   if (opts.audio === false) args.push('--no-audio');
   const server = await new Managed('rtsp-camera', '/usr/bin/python3', args).ready(/^ready /m);
   return { server, url: `rtsp://127.0.0.1:${port}/cam`, port };

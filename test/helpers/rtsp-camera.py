@@ -3,7 +3,7 @@
 gir1.2-gst-rtsp-server-1.0 and python3-gi) serving a moving test pattern as H.264 (x264, zero
 latency, a keyframe a second) with AAC audio, over RTP/UDP and RTP/TCP alike.
 
-    /usr/bin/python3 tools/rtsp-camera.py --port 8554 --size 320x180 --fps 25
+    /usr/bin/python3 test/helpers/rtsp-camera.py --port 8554 --size 320x180 --fps 25
 
 Prints "ready rtsp://127.0.0.1:PORT/cam" on stdout once it listens.
 """
