@@ -10,7 +10,15 @@ export function modelOptions<T>(y: Argv<T>) {
     .option('scale', { alias: 's', type: 'number', default: DEFAULTS.scale, choices: [2, 4], describe: 'upscale factor' })
     .option('device', { alias: 'd', type: 'string', default: DEFAULTS.device, choices: DEVICES as string[], describe: 'execution device; falls back to CPU with a warning' })
     .option('gpu', { type: 'number', describe: 'GPU index for cuda/tensorrt' })
-    .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' });
+    .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' })
+    .option('fp16', { type: 'boolean', default: false, describe: 'half-precision graphs on cuda/tensorrt (I/O stays float32)' })
+    .option('steps', { type: 'number', describe: 'stream-diffvsr: denoising steps (default: the distilled 4; others warn)' })
+    .option('seed', { type: 'number', default: DEFAULTS.seed, describe: 'stream-diffvsr: seed of the per-frame noise (same seed, same output)' })
+    .option('reset-threshold', {
+      type: 'number',
+      default: DEFAULTS.resetThreshold,
+      describe: 'stream-diffvsr: scene cut when the mean absolute LR difference (0..1) exceeds this; history is dropped (0: always, 1: never)',
+    });
 }
 
 export function logOptions<T>(y: Argv<T>) {

@@ -25,7 +25,8 @@ function builder(y: Argv) {
     .example('$0 -i in.mp4 -o out.mp4', 'upscale x4 with the default model')
     .example('$0 -i in.mkv -o out.mkv --scale 2 --model bicubic', 'x2 with bicubic, audio and subtitles copied')
     .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
-    .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order');
+    .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order')
+    .example('$0 -i in.mp4 -o out.mp4 --model stream-diffvsr --model-dir export/ --device cuda', 'Stream-DiffVSR from an ONNX export (see the README)');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -45,6 +46,8 @@ async function handler(args: Args): Promise<void> {
       device: args.device as Device,
       ...(args.gpu !== undefined ? { gpu: args.gpu } : {}),
       ...(args.threads ? { threads: args.threads } : {}),
+      fp16: args.fp16,
+      diffusion: { ...(args.steps !== undefined ? { steps: args.steps } : {}), seed: args.seed, resetThreshold: args.resetThreshold },
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

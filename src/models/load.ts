@@ -3,6 +3,8 @@ import { ImageModel } from '../inference/image-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { findModel } from './registry.js';
+import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
+import { StreamDiffVsrModel } from '../inference/stream-diffvsr/runtime.js';
 
 export interface LoadModelOptions {
   readonly scale: number;
@@ -19,6 +21,8 @@ export interface LoadModelOptions {
 
 /** Finds a model by id or manifest path and opens it for the requested scale. */
 export async function loadModel(name: string, opts: LoadModelOptions): Promise<SrModel> {
+  const diffvsr = await findDiffVsrExport(name, opts.modelDirs);
+  if (diffvsr) return StreamDiffVsrModel.load(diffvsr, opts.scale, opts.session, opts.diffusion);
   const manifest = await findModel(name, opts.modelDirs);
   switch (manifest.kind) {
     case 'image':

@@ -6,7 +6,7 @@ import type { Rational } from '../core/rational.js';
 import { RunStats } from '../core/stats.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { Device } from '../inference/providers.js';
-import { loadModel } from '../models/load.js';
+import { loadModel, type LoadModelOptions } from '../models/load.js';
 import { AvSink } from '../sinks/av-sink.js';
 import { createSource, isUrl } from '../sources/open-source.js';
 import { ProgressReporter } from './progress.js';
@@ -25,6 +25,10 @@ export interface UpscaleJob {
   readonly device: Device;
   readonly gpu?: number;
   readonly threads?: number;
+  /** Half-precision graphs on GPU providers. */
+  readonly fp16?: boolean;
+  /** Options of diffusion models (stream-diffvsr). */
+  readonly diffusion?: LoadModelOptions['diffusion'];
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -60,7 +64,8 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   const model = await loadModel(job.model, {
     scale: job.scale,
     ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
-    session: { device: { device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}) }, ...(job.threads ? { threads: job.threads } : {}), log: job.log },
+    session: { device: { device: job.device, ...(job.gpu !== undefined ? { gpu: job.gpu } : {}) }, ...(job.threads ? { threads: job.threads } : {}), ...(job.fp16 ? { fp16: true } : {}), log: job.log },
+    ...(job.diffusion ? { diffusion: job.diffusion } : {}),
   });
   const sink = new AvSink({
     output: job.output,
