@@ -16,7 +16,7 @@ export ONNXRUNTIME_NODE_INSTALL ?= skip
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench quality gpu-providers clean check
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-diffvsr quality gpu-providers clean check
 
 all: build models
 
@@ -67,6 +67,12 @@ test: models samples
 bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
+	$(NODE) --expose-gc dist/src/bench/diffvsr-bench.js --frames 30 --out bench/diffvsr.json
+
+# Stream-DiffVSR runtime alone: TypeScript-side ms per 720p frame and RSS, on interface graphs.
+bench-diffvsr: build
+	@mkdir -p bench
+	$(NODE) --expose-gc dist/src/bench/diffvsr-bench.js --frames 30 --out bench/diffvsr.json
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node

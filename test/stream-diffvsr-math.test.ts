@@ -6,7 +6,7 @@ import { gaussianNoise, injectedNoise, philox4x32, seededNoise } from '../src/in
 import { alphasCumprod, ddimStep, ddimTimesteps, scheduleFor, stepCoefficients } from '../src/inference/stream-diffvsr/scheduler.js';
 import { quantiseToFrame, quantiseToLevels, roundHalfEven } from '../src/inference/stream-diffvsr/quantise.js';
 import { bicubicUpscale, flowWarp } from '../src/inference/stream-diffvsr/reference-ops.js';
-import { warpGraph } from '../src/models/diffvsr-interface-graphs.js';
+import { flowGraph, warpGraph } from '../src/models/diffvsr-interface-graphs.js';
 import { TRAILING_4 } from '../src/models/diffvsr-interface-export.js';
 import { parseExport } from '../src/inference/stream-diffvsr/export-manifest.js';
 import { OnnxSession } from '../src/inference/session.js';
@@ -203,4 +203,23 @@ t.test('bicubic ×4 reference (TypeScript) reproduces the spec values and keeps 
   row3.forEach((v, i) => t.ok(close(up[24 + i]!, v, 1e-6), `row 3 col ${i}: ${up[24 + i]}`));
   t.ok(close(Math.min(...up), -1.475663, 1e-6) && close(Math.max(...up), 1.3658, 1e-6), 'overshoot kept');
   t.ok(bicubicUpscale(new Float32Array(3 * 5 * 7).fill(-0.25), 3, 5, 7).every((v) => close(v, -0.25, 1e-6)), 'constant stays constant');
+});
+
+t.test("the interface flow graph's bicubic ×4 is torch's (conv form, Keys −0.75) on any size", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stream-sr-flow-'));
+  writeFileSync(join(dir, 'flow.onnx'), flowGraph(undefined));
+  const session = await OnnxSession.create('flow', join(dir, 'flow.onnx'), { device: { device: 'cpu' }, threads: 1, log: memoryLogger() });
+  const T = ort().Tensor;
+  const [h, w] = [5, 7];
+  const cur = gaussianNoise(1, 0, new Float32Array(3 * h * w));
+  const prev = gaussianNoise(1, 1, new Float32Array(3 * h * w));
+  const out = (await session.run({ cur_lr: new T('float32', cur, [1, 3, h, w]), prev_lr: new T('float32', prev, [1, 3, h, w]) }, 'test')).flow!;
+  t.same(out.dims, [1, 2, 4 * h, 4 * w]);
+  const diff = Float32Array.from({ length: 2 * h * w }, (_, i) => cur[i]! - prev[i]!);
+  const expected = bicubicUpscale(diff, 2, h, w).map((v) => 4 * v);
+  const got = out.data as Float32Array;
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+  t.ok(worst < 1e-5, `max difference ${worst}`);
+  await session.release();
 });

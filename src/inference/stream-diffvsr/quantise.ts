@@ -10,6 +10,11 @@ export function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** level / 255 in float32 for each 8-bit level. */
+const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+/** Adding and subtracting 2^52 rounds a double in [0, 2^52) to an integer, ties to even. */
+const ROUND_TO_EVEN = 4503599627370496;
+
 /**
  * Decoder output (unclamped, ≈[-1,1]) → the emitted frame's planar RGB 0..1, holding exactly the
  * 8-bit levels the reference writes (level/255), so every later conversion sees those levels.
@@ -17,9 +22,10 @@ export function roundHalfEven(x: number): number {
 export function quantiseToFrame(hr: Float32Array, out: Float32Array = new Float32Array(hr.length)): Float32Array {
   const f = Math.fround;
   for (let i = 0; i < hr.length; i++) {
-    let v = f(f(hr[i]! * 0.5) + 0.5);
-    v = v <= 0 ? 0 : v >= 1 ? 1 : v;
-    out[i] = roundHalfEven(f(v * 255)) / 255;
+    // hr·0.5 is exact; one rounding of the sum to float32 is the reference's `x/2 + 0.5`.
+    const v = f(hr[i]! * 0.5 + 0.5);
+    const scaled = v <= 0 ? 0 : v >= 1 ? 255 : f(v * 255);
+    out[i] = LEVELS[(scaled + ROUND_TO_EVEN - ROUND_TO_EVEN) | 0]!;
   }
   return out;
 }
