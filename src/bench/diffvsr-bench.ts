@@ -4,7 +4,7 @@
  * process's RSS, on interface graphs at 720p output sizes (or on a real export with --export).
  *
  *   node --expose-gc dist/src/bench/diffvsr-bench.js [--frames 30] [--lr 180x320] [--channels real|small]
- *        [--fused] [--export DIR] [--rss-at 30,300] [--threads 1] [--out bench/diffvsr.json]
+ *        [--fused] [--export DIR] [--rss-at 26,27,28,29,30] [--threads 1] [--out bench/diffvsr.json]
  *
  * Prints one JSON object on stdout.
  */
@@ -50,7 +50,10 @@ function frame(index: number): Frame {
   return { info: info(), pts: index, duration: 1, index, rgb };
 }
 
-function rssMb(): number {
+/** RSS after two full collections with a turn of the event loop between (external buffers are freed in finalizers). */
+async function rssMb(): Promise<number> {
+  gc?.();
+  await new Promise((resolve) => setImmediate(resolve));
   gc?.();
   return process.memoryUsage().rss / 2 ** 20;
 }
@@ -85,7 +88,7 @@ for (let i = 0; i < frames; i++) {
   totalMs.push(total);
   tsMs.push(total - sessionMs);
   previous = current;
-  if (rssAt.has(i + 1)) rss[String(i + 1)] = Math.round(rssMb() * 10) / 10;
+  if (rssAt.has(i + 1)) rss[String(i + 1)] = Math.round((await rssMb()) * 10) / 10;
 }
 await model.dispose();
 if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 /**
  * Finding a Stream-DiffVSR export: `--model stream-diffvsr` with `--model-dir DIR` (DIR is the
- * export, or holds it as `stream-diffvsr/`), STREAM_SR_MODEL_PATH or the package's models/; or
+ * export, or holds it as `stream-diffvsr/` or `stream-diffvsr/export/`), STREAM_SR_MODEL_PATH or the
+ * package's models/ (where export.py's README example writes it); or
  * `--model path/to/export` (folder or its manifest.json). A folder that is incomplete, a PyTorch
  * checkpoint, or a hub id gets one message naming what is missing and where the README explains it.
  */
@@ -68,7 +69,7 @@ async function byPath(name: string): Promise<DiffVsrExport | undefined> {
 async function byId(modelDirs: readonly string[], env: NodeJS.ProcessEnv): Promise<DiffVsrExport> {
   const dirs = searchDirs(modelDirs, env);
   for (const dir of dirs) {
-    for (const candidate of [dir, join(dir, DIFFVSR_ID)]) {
+    for (const candidate of [dir, join(dir, DIFFVSR_ID), join(dir, DIFFVSR_ID, 'export')]) {
       if (existsSync(join(candidate, EXPORT_MANIFEST))) return readExport(join(candidate, EXPORT_MANIFEST));
     }
   }
