@@ -4,6 +4,7 @@ import { packageRoot } from '../core/package-root.js';
 import { buildBicubic } from '../models/build.js';
 import { findModel, listModelIds, searchPath } from '../models/registry.js';
 import { reportError } from './errors.js';
+import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 
 async function list(modelDirs: string[] | undefined): Promise<void> {
   const dirs = searchPath(modelDirs);
@@ -17,6 +18,8 @@ async function list(modelDirs: string[] | undefined): Promise<void> {
       rows.push([id, '-', '-', `unusable: ${(err as Error).message}`]);
     }
   }
+  const diffvsr = await findDiffVsrExport('stream-diffvsr', modelDirs ?? []).catch(() => undefined);
+  if (diffvsr) rows.push(['stream-diffvsr', 'x4', 'yes', diffvsr.dir]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const text = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
   process.stdout.write(text + '\n');
