@@ -55,14 +55,20 @@ if (absent.length) {
     const env = { PYTHONPATH: [shims, diffusers!, process.env.PYTHONPATH].filter(Boolean).join(delimiter) };
     const ref = join(tmp, 'ref');
     if (!existsSync(join(ref, 'fixtures.json'))) py([join(ROOT, 'test', 'parity', 'diffvsr_reference.py'), '--upstream', upstream!, '--out', ref], env);
-    const exported = join(tmp, 'export');
-    if (!existsSync(join(exported, 'manifest.json'))) {
-      py([join(ROOT, 'models', 'stream-diffvsr', 'export.py'), '--checkpoint', join(ref, 'checkpoint'), '--upstream', upstream!, '--out', exported, '--profile', '40x32',
-        '--flow-model', 'raft_small', '--flow-weights', join(ref, 'raft_small.pth'), '--prompt-embeds', join(ref, 'prompt_embeds.f32'), '--fused-unet-step'], env);
-    }
+    const exportTo = (out: string, extra: string[]) => {
+      if (existsSync(join(out, 'manifest.json'))) return out;
+      py([join(ROOT, 'models', 'stream-diffvsr', 'export.py'), '--checkpoint', join(ref, 'checkpoint'), '--upstream', upstream!, '--out', out, '--profile', '40x32',
+        '--flow-model', 'raft_small', '--flow-weights', join(ref, 'raft_small.pth'), '--prompt-embeds', join(ref, 'prompt_embeds.f32'), ...extra], env);
+      return out;
+    };
+    const exported = exportTo(join(tmp, 'export'), ['--fused-unet-step']);
     await warpEncodeAlone(t, ref, exported);
     await compare(t, ref, exported, false);
     await compare(t, ref, exported, true);
+    // Symbolic sizes traced at 36x44 and run at 32x40 (spec §2.3 trap 1), one static flow per profile.
+    const dynamic = exportTo(join(tmp, 'export-dynamic'), ['--profile', '48x36', '--dynamic', '--fused-unet-step', '--no-pair']);
+    await compare(t, ref, dynamic, true);
+    await secondProfile(t, dynamic);
   });
 }
 
@@ -76,6 +82,18 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
+}
+
+/** The dynamic export at its second profile (LR 48x36): the graphs and that profile's flow.onnx run, shapes follow. */
+async function secondProfile(t: Tap.Test, exported: string): Promise<void> {
+  const model = await loadModel(exported, { scale: 4, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() } });
+  const info = await model.configure(lrInfo(48, 36));
+  const frame = (i: number): Frame => ({ info: lrInfo(48, 36), pts: i, duration: 1, index: i, rgb: Float32Array.from({ length: 3 * 36 * 48 }, (_, k) => 0.5 + 0.3 * Math.sin(0.2 * (k % 48) + 0.1 * i)) });
+  const first = await model.upscale({ current: frame(0), previousInput: null, previousOutput: null });
+  const second = await model.upscale({ current: frame(1), previousInput: frame(0), previousOutput: null });
+  t.same([info.width, info.height, first.length, second.length], [192, 144, 3 * 192 * 144, 3 * 192 * 144], 'dynamic export at the second profile: 48x36 → 192x144');
+  t.ok(second.every((v) => v >= 0 && v <= 1), 'finite frames');
+  await model.dispose();
 }
 
 /** warp_encode.onnx on the reference's own inputs (its previous HR and flow): the graph by itself, ≤ 1e-5. */
@@ -113,7 +131,7 @@ async function compare(t: Tap.Test, ref: string, exported: string, fused: boolea
   harness.end();
   await harness.pull(fixtures.frames, 600_000);
   await model.dispose();
-  const path = fused ? 'unet_step' : 'controlnet → unet';
+  const path = `${fused ? 'unet_step' : 'controlnet → unet'}${exported.endsWith('dynamic') ? ' (dynamic shapes)' : ''}`;
   const denoiser = rec.runs.filter((r) => r.graph === (fused ? 'unet_step' : 'unet'));
   const decoders = rec.runs.filter((r) => r.graph === 'tae_decode' || r.graph === 'tae_decode_temporal');
   const report: string[] = [];

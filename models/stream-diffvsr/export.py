@@ -200,21 +200,28 @@ def export_all(args, profiles, modules, embeds, upstream_modules):
                 log.info("exporting %s at LR %dx%d%s", rel, size[1], size[0], " (dynamic h, w)" if dynamic else "")
                 result = graphs.export_graph(module, samples[size], path, tmp, args.opset, dynamic, name in BIG_GRAPHS)
                 files = {"file": rel, **({"external_data": rel + ".data"} if result["data"] else {})}
+                if args.fp16 and name not in ("flow", "warp_encode"):
+                    half = rel.replace(".onnx", ".fp16.onnx")
+                    data = graphs.to_fp16(path, os.path.join(args.out, half), name in BIG_GRAPHS)
+                    files["fp16"] = {"file": half, **({"external_data": half + ".data"} if data else {})}
                 key = "dynamic" if dynamic else profile_name(size)
                 entry["shapes"][key] = result["shapes"]
-                entry["sha256"].update({f: graphs.sha256(os.path.join(args.out, f)) for f in files.values()})
+                for f in all_files(files):
+                    entry["sha256"][f] = graphs.sha256(os.path.join(args.out, f))
                 if not dynamic:
                     entry.setdefault("profile_files", {})[profile_name(size)] = files
                 if "file" not in entry:
                     entry.update(files)
                 if args.verify:
                     entry.setdefault("verified_max_abs_diff", {})[key] = graphs.verify(module, samples[size], path)
-                if args.fp16 and name not in ("flow", "warp_encode") and dynamic == args.dynamic and size == sizes[0]:
-                    half = rel.replace(".onnx", ".fp16.onnx")
-                    data = graphs.to_fp16(path, os.path.join(args.out, half), name in BIG_GRAPHS)
-                    entry["fp16"] = {"file": half, **({"external_data": half + ".data"} if data else {})}
             entries[name] = entry
     return entries
+
+
+def all_files(files):
+    """Every file a graph entry names: the graph, its external data, and the same for its fp16 variant."""
+    names = [files["file"]] + ([files["external_data"]] if "external_data" in files else [])
+    return names + (all_files(files["fp16"]) if "fp16" in files else [])
 
 
 def source_info(args):

@@ -20,6 +20,8 @@ export interface GraphFile {
   /** Absolute paths. */
   readonly file: string;
   readonly externalData?: string;
+  /** Half-precision weights with float32 I/O, for GPU providers. */
+  readonly fp16?: GraphFile;
 }
 
 export interface GraphEntry extends GraphFile {
@@ -29,8 +31,6 @@ export interface GraphEntry extends GraphFile {
   readonly dynamic: boolean;
   /** Static graphs exported once per resolution profile. */
   readonly profileFiles: Readonly<Record<string, GraphFile>>;
-  /** Half-precision weights with float32 I/O, for GPU providers. */
-  readonly fp16?: GraphFile;
 }
 
 export interface Profile {
@@ -76,7 +76,11 @@ function graphFile(dir: string, entry: Json, where: string, r: Reader): GraphFil
   const file = r.get(entry, 'file', where, (v): v is string => typeof v === 'string' && v.length > 0, 'a file name');
   const external = entry.external_data;
   if (external !== undefined && typeof external !== 'string') r.fail(`${where}.external_data`, 'a file name', external);
-  return { file: resolve(dir, file), ...(typeof external === 'string' ? { externalData: resolve(dir, external) } : {}) };
+  return {
+    file: resolve(dir, file),
+    ...(typeof external === 'string' ? { externalData: resolve(dir, external) } : {}),
+    ...(isObject(entry.fp16) ? { fp16: graphFile(dir, entry.fp16, `${where}.fp16`, r) } : {}),
+  };
 }
 
 function parseGraph(dir: string, name: GraphName, entry: Json, r: Reader): GraphEntry {
@@ -92,7 +96,6 @@ function parseGraph(dir: string, name: GraphName, entry: Json, r: Reader): Graph
     outputs: names('outputs'),
     dynamic: entry.dynamic === true,
     profileFiles,
-    ...(isObject(entry.fp16) ? { fp16: graphFile(dir, entry.fp16, `${where}.fp16`, r) } : {}),
   };
 }
 
@@ -173,9 +176,11 @@ export function missingGraphs(exp: Pick<DiffVsrExport, 'graphs'>): string[] {
 export function missingFiles(exp: DiffVsrExport): string[] {
   const files = [exp.textEmbedding.file];
   for (const g of Object.values(exp.graphs)) {
-    for (const f of [g, ...Object.values(g.profileFiles), ...(g.fp16 ? [g.fp16] : [])]) {
-      files.push(f.file);
-      if (f.externalData) files.push(f.externalData);
+    for (const f of [g, ...Object.values(g.profileFiles)]) {
+      for (const variant of [f, ...(f.fp16 ? [f.fp16] : [])]) {
+        files.push(variant.file);
+        if (variant.externalData) files.push(variant.externalData);
+      }
     }
   }
   return files.filter((f) => !existsSync(f)).map((f) => (f.startsWith(exp.dir + '/') ? f.slice(exp.dir.length + 1) : f));

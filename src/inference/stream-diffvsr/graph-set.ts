@@ -19,9 +19,9 @@ interface OpenGraph {
 }
 
 function fileFor(exp: DiffVsrExport, entry: GraphEntry, h: number, w: number, fp16: boolean): GraphFile {
-  if (fp16 && entry.fp16) return entry.fp16;
   const profile = exp.profiles.find((p) => p.lr[0] === h && p.lr[1] === w);
-  return (profile && entry.profileFiles[profile.name]) || entry;
+  const file = (profile && entry.profileFiles[profile.name]) || entry;
+  return fp16 && file.fp16 ? file.fp16 : file;
 }
 
 function describeProfiles(exp: DiffVsrExport): string {

@@ -169,7 +169,7 @@ function wantFp16(exp: DiffVsrExport, settings: SessionSettings): boolean {
     settings.log.warn('--fp16 applies to GPU execution providers; the CPU runs the float32 graphs');
     return false;
   }
-  if (!Object.values(exp.graphs).some((g) => g.fp16)) {
+  if (!Object.values(exp.graphs).some((g) => g.fp16 || Object.values(g.profileFiles).some((f) => f.fp16))) {
     settings.log.warn(`--fp16: the export ${exp.dir} has no half-precision graphs (export with --fp16); running float32`);
     return false;
   }
