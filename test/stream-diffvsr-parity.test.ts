@@ -124,7 +124,7 @@ async function compare(t: Tap.Test, ref: string, exported: string, fused: boolea
   const [h, w] = fixtures.lr;
   const rec = recorder(1 << 24);
   const noise = [0, 1, 2].map((i) => f32(ref, `noise_${i}`));
-  const model = await loadModel(exported, { scale: 4, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() }, diffusion: { noise: injectedNoise(noise), fused, onRun: rec.onRun } as never });
+  const model = await loadModel(exported, { scale: 4, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() }, diffusion: { noise: injectedNoise(noise), fused, onRun: rec.onRun } });
   await model.configure(lrInfo(w, h));
   const harness = new Harness(superResolve(model, scaledInfo(lrInfo(w, h), 4)));
   for (let i = 0; i < fixtures.frames; i++) harness.push(lrFrameFrom(ref, i, h, w));

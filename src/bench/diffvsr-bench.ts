@@ -72,7 +72,7 @@ let sessionMs = 0;
 const model = await loadModel(dir, {
   scale: 4,
   session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger },
-  diffusion: { fused: values.fused, onRun: (_g: unknown, _f: unknown, _o: unknown, ms: number) => (sessionMs += ms) } as never,
+  diffusion: { fused: values.fused, onRun: (_g, _f, _o, ms) => (sessionMs += ms) },
 });
 await model.configure(info());
 const tsMs: number[] = [];
