@@ -48,6 +48,8 @@ if (absent.length) {
   t.comment(`parity with the PyTorch reference skipped: missing ${absent.join('; ')}`);
   t.pass('skipped: the PyTorch reference is not available here');
 } else {
+  // three Python runs (reference, two exports) take 5-10 minutes on 2 cores: extend the file's timeout
+  t.setTimeout(3_600_000);
   t.test('stream-sr matches the authors’ pipeline on tiny random models over 3 frames', { timeout: 3_600_000 }, async (t) => {
     const tmp = process.env.STREAM_DIFFVSR_PARITY_DIR ?? mkdtempSync(join(tmpdir(), 'stream-sr-parity-'));
     const shims = join(tmp, 'shims');
