@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { clips, decodeRgb, probeVideoFrames } from './helpers/media.js';
-import { interfaceExport } from './helpers/diffvsr.js';
+import { interfaceExport, removeExports } from './helpers/diffvsr.js';
 
 const EXPORT = await interfaceExport();
+t.teardown(removeExports);
 const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-diffvsr-cli-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 const out = (name: string) => join(tmp, name);
 const base = (o: string) => ['-i', clips.small(), '-o', o, '-c:v', 'ffv1', '-q', '--threads', '1'];
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaussianNoise, injectedNoise, philox4x32, seededNoise } from '../src/inference/stream-diffvsr/noise.js';
@@ -184,6 +184,7 @@ t.test('warp reference (TypeScript) reproduces the spec values', async (t) => {
 
 t.test('warp as an ONNX GridSample graph gives the same values', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stream-sr-warp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'warp.onnx'), warpGraph(1));
   const session = await OnnxSession.create('warp', join(dir, 'warp.onnx'), { device: { device: 'cpu' }, threads: 1, log: memoryLogger() });
   const T = ort().Tensor;
@@ -207,6 +208,7 @@ t.test('bicubic ×4 reference (TypeScript) reproduces the spec values and keeps 
 
 t.test("the interface flow graph's bicubic ×4 is torch's (conv form, Keys −0.75) on any size", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stream-sr-flow-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'flow.onnx'), flowGraph(undefined));
   const session = await OnnxSession.create('flow', join(dir, 'flow.onnx'), { device: { device: 'cpu' }, threads: 1, log: memoryLogger() });
   const T = ort().Tensor;

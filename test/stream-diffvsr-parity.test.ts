@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT } from './helpers/media.js';
@@ -52,6 +52,7 @@ if (absent.length) {
   t.setTimeout(3_600_000);
   t.test('stream-sr matches the authors’ pipeline on tiny random models over 3 frames', { timeout: 3_600_000 }, async (t) => {
     const tmp = process.env.STREAM_DIFFVSR_PARITY_DIR ?? mkdtempSync(join(tmpdir(), 'stream-sr-parity-'));
+    if (!process.env.STREAM_DIFFVSR_PARITY_DIR) t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
     const shims = join(tmp, 'shims');
     py([join(ROOT, 'test', 'parity', 'make_shims.py'), shims], {});
     const env = { PYTHONPATH: [shims, diffusers!, process.env.PYTHONPATH].filter(Boolean).join(delimiter) };

@@ -9,9 +9,10 @@ import { injectedNoise } from '../src/inference/stream-diffvsr/noise.js';
 import { RESIDUALS } from '../src/inference/stream-diffvsr/interface.js';
 import { superResolve } from '../src/operators/super-resolve.js';
 import { Harness } from './helpers/harness.js';
-import { interfaceExport, lrFrame, lrInfo, recorder } from './helpers/diffvsr.js';
+import { interfaceExport, lrFrame, lrInfo, recorder, removeExports } from './helpers/diffvsr.js';
 
 const EXPORT = await interfaceExport();
+t.teardown(removeExports);
 
 async function open(options: DiffVsrOptions & { dir?: string; fp16?: boolean; device?: 'cpu' | 'cuda' } = {}, log = memoryLogger()): Promise<SrModel> {
   return loadModel(options.dir ?? EXPORT, { scale: 4, session: { device: { device: options.device ?? 'cpu' }, threads: 1, ...(options.fp16 ? { fp16: true } : {}), log }, diffusion: options });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../../src/core/frame.js';
@@ -10,11 +10,19 @@ import { REAL_CHANNELS } from '../../src/models/diffvsr-interface-graphs.js';
 /** Small channel counts with the real topology, for fast tests. */
 export const SMALL_CHANNELS = { residuals: [8, 8, 8, 8, 16, 16, 16, 16, 16, 16, 32, 32, 32], features: [4, 4, 4, 4, 4, 4, 4], textShape: REAL_CHANNELS.textShape };
 
+const made: string[] = [];
+
 /** A fresh interface export (graphs with the real names and shapes) in a temp folder. */
 export async function interfaceExport(opts: InterfaceExportOptions = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'stream-sr-diffvsr-'));
+  made.push(dir);
   await writeInterfaceExport(dir, { channels: SMALL_CHANNELS, ...opts });
   return dir;
+}
+
+/** Removes every export interfaceExport made (register with t.teardown). */
+export function removeExports(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function lrInfo(width: number, height: number): VideoInfo {
