@@ -22,7 +22,7 @@ export ONNXRUNTIME_NODE_INSTALL ?= skip
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live quality pipeline-schema gpu-providers clean check
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr quality pipeline-schema gpu-providers clean check
 
 all: build models
 
@@ -77,11 +77,18 @@ bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
 	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
+	$(NODE) --expose-gc dist/src/bench/diffvsr-bench.js --frames 30 --out bench/diffvsr.json
+
+# Stream-DiffVSR runtime alone: TypeScript-side ms per 720p frame and RSS, on interface graphs.
+bench-diffvsr: build
+	@mkdir -p bench
+	$(NODE) --expose-gc dist/src/bench/diffvsr-bench.js --frames 30 --out bench/diffvsr.json
+
+pipeline-schema: build
+	$(NODE) dist/src/pipeline/write-schema.js
 
 # RTSP camera (320x180, 25 fps) through bicubic (drop) and esrgan-slim (fallback), LIVE_MINUTES each
 LIVE_MINUTES ?= 10
-pipeline-schema: build
-	$(NODE) dist/src/pipeline/write-schema.js
 
 bench-live: models
 	@mkdir -p bench

@@ -16,9 +16,16 @@ export function modelOptions<T>(y: Argv<T>) {
     .option('gpu', { type: 'number', describe: 'GPU index for cuda/tensorrt' })
     .option('threads', { type: 'number', describe: 'inference threads (default: one per core)' })
     .option('engine-cache', { type: 'string', describe: 'TensorRT engine cache folder (default: $XDG_CACHE_HOME/stream-sr/trt)' })
-    .option('fp16', { type: 'boolean', describe: 'TensorRT: build half-precision engines' })
+    .option('fp16', { type: 'boolean', default: false, describe: 'half precision on cuda/tensorrt (graph I/O stays float32; TensorRT builds fp16 engines)' })
     .option('image-height', { alias: 'image_height', type: 'number', describe: 'TensorRT: output height the engine is built for' })
-    .option('image-width', { alias: 'image_width', type: 'number', describe: 'TensorRT: output width the engine is built for' });
+    .option('image-width', { alias: 'image_width', type: 'number', describe: 'TensorRT: output width the engine is built for' })
+    .option('steps', { type: 'number', describe: 'stream-diffvsr: denoising steps (default: the distilled 4; others warn)' })
+    .option('seed', { type: 'number', default: DEFAULTS.seed, describe: 'stream-diffvsr: seed of the per-frame noise (same seed, same output)' })
+    .option('reset-threshold', {
+      type: 'number',
+      default: DEFAULTS.resetThreshold,
+      describe: 'stream-diffvsr: scene cut when the mean absolute LR difference (0..1) exceeds this; history is dropped (0: always, 1: never)',
+    });
 }
 
 /**

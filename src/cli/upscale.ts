@@ -29,7 +29,8 @@ function builder(y: Argv) {
     .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
     .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order')
     .example('$0 -i rtsp://cam/stream -o out/cam/index.m3u8', 'an RTSP camera to a rolling HLS folder')
-    .example('$0 -i srt://feed:9000 -o srt://out:9001 --live-policy fallback --model esrgan-slim', 'a live feed, falling back to bicubic when behind');
+    .example('$0 -i srt://feed:9000 -o srt://out:9001 --live-policy fallback --model esrgan-slim', 'a live feed, falling back to bicubic when behind')
+    .example('$0 -i in.mp4 -o out.mp4 --model stream-diffvsr --model-dir export/ --device cuda', 'Stream-DiffVSR from an ONNX export (see the README)');
 }
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
@@ -54,6 +55,7 @@ async function handler(args: Args): Promise<void> {
       ...(args.fp16 ? { fp16: true } : {}),
       ...(shape ? { fixedInputShape: shape } : {}),
       tiling: tilingFromArgs(args, log),
+      diffusion: { ...(args.steps !== undefined ? { steps: args.steps } : {}), seed: args.seed, resetThreshold: args.resetThreshold },
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

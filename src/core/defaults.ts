@@ -46,4 +46,12 @@ export const DEFAULTS = {
   memoryProbeSide: 128,
   /** `frames --out_path`: the reference tool's own default, so it drops in. */
   framesOutPath: './StreamDiffVSR_results/',
+
+  /** Stream-DiffVSR: seed of the per-frame latent noise (the reference seeds 42). */
+  seed: 42,
+  /**
+   * Stream-DiffVSR scene-cut threshold, mean absolute LR difference in 0..1: consecutive Vid4 frames
+   * measure at most 0.04 (walk, fast motion), cuts between its shots 0.24.
+   */
+  resetThreshold: 0.1,
 } as const;

@@ -3,6 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { CATALOG, installHint, type DownloadSource } from './catalog.js';
 import type { ModelManifest } from './manifest.js';
 import { findModel, listModelIds, searchPath } from './registry.js';
+import { DIFFVSR_ID, findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 
 /** One line of `stream-sr models`. */
 export interface ModelRow {
@@ -50,6 +51,9 @@ export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.P
       rows.push({ id, scales: '-', size: '-', history: '-', status: `unusable: ${errorMessage(err)}`, location: '-' });
     }
   }
+  const diffvsr = await findDiffVsrExport(DIFFVSR_ID, modelDirs, env).catch(() => undefined);
+  if (diffvsr) rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'exported', location: diffvsr.dir });
+  else rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'not exported: see the README, "Stream-DiffVSR: export and run"', location: '-' });
   if (!installed.includes('bicubic')) rows.push({ id: 'bicubic', scales: 'x2,x4', size: '-', history: 'no', status: 'not built: run `make models`', location: '-' });
   for (const entry of CATALOG) {
     if (installed.includes(entry.id)) continue;

@@ -3,22 +3,21 @@ import { ImageModel } from '../inference/image-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { findModel } from './registry.js';
+import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
+import { StreamDiffVsrModel, type DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
 
 export interface LoadModelOptions {
   readonly scale: number;
   readonly modelDirs?: readonly string[];
   readonly session: SessionSettings;
-  /** Options of diffusion models (stream-diffvsr); other kinds ignore them. */
-  readonly diffusion?: {
-    readonly steps?: number;
-    readonly seed?: number;
-    /** Scene-cut threshold: above it, the history is dropped. */
-    readonly resetThreshold?: number;
-  };
+  /** Options of diffusion models (stream-diffvsr: steps, seed, resetThreshold, ...); other kinds ignore them. */
+  readonly diffusion?: DiffVsrOptions;
 }
 
 /** Finds a model by id or manifest path and opens it for the requested scale. */
 export async function loadModel(name: string, opts: LoadModelOptions): Promise<SrModel> {
+  const diffvsr = await findDiffVsrExport(name, opts.modelDirs);
+  if (diffvsr) return StreamDiffVsrModel.load(diffvsr, opts.scale, opts.session, opts.diffusion);
   const manifest = await findModel(name, opts.modelDirs);
   switch (manifest.kind) {
     case 'image':

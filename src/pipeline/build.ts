@@ -43,6 +43,7 @@ async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolea
       ...(spec.fixedInputShape ? { fixedInputShape: spec.fixedInputShape } : {}),
       log,
     },
+    ...(spec.diffusion ? { diffusion: spec.diffusion } : {}),
   };
   const model = await loadModel(id, options);
   return tiled ? withModelTiling(model, id, options, spec.tiling) : model;

@@ -1,3 +1,4 @@
+import type { LoadModelOptions } from '../models/load.js';
 import type { BackoffSettings } from '../core/backoff.js';
 import type { Rational } from '../core/rational.js';
 import type { EncoderSettings } from '../av/output.js';
@@ -25,6 +26,8 @@ export interface ModelSpec {
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
   /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
   readonly tiling?: TilingOptions;
+  /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
+  readonly diffusion?: LoadModelOptions['diffusion'];
 }
 
 export interface RestartSettings extends BackoffSettings {

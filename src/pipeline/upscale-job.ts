@@ -11,6 +11,7 @@ import { isUrl } from '../sources/open-source.js';
 import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
 import { outputKind } from '../sinks/live-outputs.js';
 import type { TilingOptions } from '../inference/tiled-model.js';
+import type { LoadModelOptions } from '../models/load.js';
 import { ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
@@ -36,6 +37,8 @@ export interface UpscaleJob {
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
   /** --tile / --max-memory: run the model on blended tiles. */
   readonly tiling?: TilingOptions;
+  /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
+  readonly diffusion?: LoadModelOptions['diffusion'];
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -92,6 +95,7 @@ function specOf(job: UpscaleJob): PipelineSpec {
       ...(job.fp16 ? { fp16: true } : {}),
       ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
       ...(job.tiling ? { tiling: job.tiling } : {}),
+      ...(job.diffusion ? { diffusion: job.diffusion } : {}),
     },
     fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,
     latencyBudgetMs: job.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
