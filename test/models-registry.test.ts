@@ -57,7 +57,7 @@ writeFileSync(join(b, '.mine.staging-1-abc', 'model.json'), '{}');
 t.test('listing: installed models with size, status and location; known ones with what installs them', async (t) => {
   const rows = await modelRows([a], { STREAM_SR_MODEL_PATH: b }, empty);
   const byId = new Map(rows.map((r) => [r.id, r]));
-  t.same(rows.map((r) => r.id), ['broken', 'dup', 'mine', 'bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3'], 'installed first, staging folders ignored, then the known ones');
+  t.same(rows.map((r) => r.id), ['broken', 'dup', 'mine', 'bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3', 'stream-diffvsr'], 'installed first, staging folders ignored, then the known ones');
   t.match(byId.get('dup'), { scales: 'x2', history: 'no', status: 'ready', location: join(a, 'dup') }, '--model-dir wins over STREAM_SR_MODEL_PATH');
   t.match(byId.get('mine')!.size, /^\d+\.\d kB$/);
   t.match(byId.get('broken')!.status, /^unusable: model manifest .*broken\/model\.json: missing field 'output'/);

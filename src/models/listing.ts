@@ -53,7 +53,6 @@ export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.P
   }
   const diffvsr = await findDiffVsrExport(DIFFVSR_ID, modelDirs, env).catch(() => undefined);
   if (diffvsr) rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'exported', location: diffvsr.dir });
-  else rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'not exported: see the README, "Stream-DiffVSR: export and run"', location: '-' });
   if (!installed.includes('bicubic')) rows.push({ id: 'bicubic', scales: 'x2,x4', size: '-', history: 'no', status: 'not built: run `make models`', location: '-' });
   for (const entry of CATALOG) {
     if (installed.includes(entry.id)) continue;
@@ -62,6 +61,7 @@ export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.P
     const status = src.kind === 'download' ? `not pulled: ${installHint(entry)}` : `not converted: ${installHint(entry)}`;
     rows.push({ id: entry.id, scales: src.variants.map((v) => `x${v.scale}`).join(','), size, history: 'no', status, location: '-' });
   }
+  if (!diffvsr) rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'not exported: see the README, "Stream-DiffVSR: export and run"', location: '-' });
   return rows;
 }
 
