@@ -16,7 +16,7 @@ let prevIn = new Float32Array(3 * w * h), prevOut = new Float32Array(3 * w * h *
 const times = [];
 for (let i = 0; i < frames; i++) {
   const cur = rand(3 * w * h);
-  const feeds = { frame: new ort.Tensor('float32', cur, [1, 3, h, w]) };
+  const feeds = { [names.includes('frame') ? 'frame' : names[0]]: new ort.Tensor('float32', cur, [1, 3, h, w]) };
   if (names.includes('previousFrame')) feeds.previousFrame = new ort.Tensor('float32', prevIn, [1, 3, h, w]);
   if (names.includes('previousOutput')) feeds.previousOutput = new ort.Tensor('float32', prevOut, [1, 3, h * scale, w * scale]);
   const t0 = process.hrtime.bigint();

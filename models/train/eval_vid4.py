@@ -1,7 +1,8 @@
 """Score a model on the public Vid4 sequences (../shared/data): PSNR-Y (BT.601 luma as VSR papers,
 Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 on 8-bit values, 4-pixel border crop, mean of the
 per-frame PSNR) and flicker (mean absolute difference between consecutive output frames minus the same
-for the ground truth, RGB 0..255). Evaluation only: nothing here feeds training.
+for the ground truth, RGB 0..255; and the temporal error, the part of the frame-to-frame change the
+ground truth does not have). Evaluation only: nothing here feeds training.
 
     /usr/bin/python3 models/train/eval_vid4.py --checkpoint runs/x4/best.pt [--scale 4]
     /usr/bin/python3 models/train/eval_vid4.py --scored OUT.mkv --sequence vid4_walk --scale 4
@@ -67,10 +68,18 @@ def flicker(frames):
     return float(np.abs(f[1:] - f[:-1]).mean())
 
 
+def temporal_error(out, gt):
+    """Mean |(out_t - out_t-1) - (gt_t - gt_t-1)|, 0..255: change between frames that the truth does
+    not have (flicker proper), where the signed flicker figure also rewards blur."""
+    o, g = out.astype(np.int16), gt.astype(np.int16)
+    return float(np.abs((o[1:] - o[:-1]) - (g[1:] - g[:-1])).mean())
+
+
 def score(out, gt):
     p = psnr_y(out, gt)
     return {'psnr_y': round(float(p.mean()), 3), 'psnr_y_first10': round(float(p[:10].mean()), 3),
-            'flicker': round(flicker(out) - flicker(gt), 3), 'frames': len(out)}
+            'flicker': round(flicker(out) - flicker(gt), 3), 'temporal_error': round(temporal_error(out, gt), 3),
+            'frames': len(out)}
 
 
 @torch.no_grad()

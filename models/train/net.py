@@ -5,7 +5,7 @@ history zeros on the first frame. The previous HR output is folded to LR resolut
 convolution: space-to-depth and a channel mix in one), warped there by the flow a tiny motion
 estimator finds between the two LR frames (GridSample at LR: the same warp at HR cost 3x more than
 the whole network in onnxruntime), and fed with the current frame to a plain LeakyReLU convolution body whose s*s*3
-channels are a residual over a learnable skip that starts as bicubic, unfolded by depth-to-space. Everything
+channels are a residual over a fixed bicubic skip, unfolded by depth-to-space. Everything
 that costs runs at LR resolution; at HR there is only the fold's read and the final unfold.
 """
 import torch
@@ -77,9 +77,10 @@ class CausalSR(nn.Module):
         self.head = nn.Conv2d(3 + (hist_ch if history else 0), ch, 3, padding=1)
         self.body = nn.ModuleList(nn.Conv2d(ch, ch, 3, padding=1) for _ in range(body))
         self.tail = nn.Conv2d(ch, 3 * s2, 3, padding=1)
-        # the skip: every output phase of each colour from a 5x5 LR neighbourhood, starting as bicubic
-        # (Keys a=-0.6, as ffmpeg); a grouped convolution at LR, far cheaper than a Resize at HR
-        self.skip = nn.Conv2d(3, 3 * s2, 5, padding=2, groups=3)
+        # the skip: exact bicubic (Keys a=-0.6 as ffmpeg, edge replicated), every output phase of each
+        # colour from a 5x5 LR neighbourhood as a grouped convolution at LR, far cheaper than a Resize at
+        # HR; fixed, because Adam's steps on it made it drift away from bicubic faster than the body learned
+        self.skip = nn.Conv2d(3, 3 * s2, 5, groups=3)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity='leaky_relu')
@@ -88,6 +89,7 @@ class CausalSR(nn.Module):
         with torch.no_grad():
             self.skip.weight.copy_(bicubic_phase_weights(scale))
             self.skip.bias.zero_()
+        self.skip.requires_grad_(False)
         if history:
             nn.init.normal_(self.motion.out.weight, std=1e-3)
 
@@ -101,7 +103,7 @@ class CausalSR(nn.Module):
         x = lrelu(self.head(torch.cat(feats, 1)))
         for conv in self.body:
             x = lrelu(conv(x))
-        return F.pixel_shuffle(self.tail(x) + self.skip(frame), s)
+        return F.pixel_shuffle(self.tail(x) + self.skip(F.pad(frame, (2, 2, 2, 2), mode='replicate')), s)
 
 
 def macs_per_lr_pixel(model):
