@@ -32,10 +32,10 @@ def export_onnx(model, path):
            'previousOutput': {2: 'out_height', 3: 'out_width'}, 'output': {2: 'out_height', 3: 'out_width'}}
     torch.onnx.export(model, args, path, opset_version=17, input_names=list(INPUTS), output_names=['output'],
                       dynamic_axes=dyn, do_constant_folding=True)
-    check_with_onnxruntime_reference(model, path)
+    check_graph(model, path)
 
 
-def check_with_onnxruntime_reference(model, path):
+def check_graph(model, path):
     """The graph must load and be well formed; numeric parity with onnxruntime is tested from Node."""
     import onnx
     onnx.checker.check_model(onnx.load(path))
@@ -55,7 +55,7 @@ def manifest(model_id, variants, checkpoints, license_text, description):
         'history': True,
         'minInputSide': 8,
         'license': license_text,
-        'origin': 'trained by stream-sr models/train (recipe and data manifest in this folder); '
+        'origin': 'trained by stream-sr with models/train (data manifest, training config and metrics beside this file); '
                   + '; '.join(f'x{s}: step {ck["step"]}' for s, ck in checkpoints),
     }
 
