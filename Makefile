@@ -22,7 +22,7 @@ export ONNXRUNTIME_NODE_INSTALL ?= skip
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr quality pipeline-schema gpu-providers clean check
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr quality pipeline-schema gpu-providers clean check train-data train-model
 
 all: build models
 
@@ -100,6 +100,21 @@ QUALITY_MODELS ?= bicubic,esrgan-slim,esrgan-medium,realesr-general-x4v3
 quality: models
 	@mkdir -p bench
 	nice -n 10 $(NODE) dist/src/bench/quality.js --models $(QUALITY_MODELS) --out bench/quality
+
+# Retrain models/causal-sr (hours of CPU; never run by CI): Debian photos, clips, x4 then x2, export.
+# Resumable: re-running continues from models/train/runs/*/last.pt. TRAIN_NICE lowers its priority.
+TRAIN_PY   := nice -n $(or $(TRAIN_NICE),15) /usr/bin/python3
+TRAIN_RUNS := models/train/runs
+
+train-data:
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-torch python3-torchvision python3-onnx libedje-bin
+	$(TRAIN_PY) models/train/fetch_data.py
+	$(TRAIN_PY) models/train/make_clips.py
+
+train-model: train-data
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4.json --run $(TRAIN_RUNS)/x4
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2.json --run $(TRAIN_RUNS)/x2 --init $(TRAIN_RUNS)/x4/best.pt
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4/best.pt --x2 $(TRAIN_RUNS)/x2/best.pt --out models/causal-sr
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node

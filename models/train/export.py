@@ -1,0 +1,99 @@
+"""Export trained checkpoints to ONNX (opset 17, dynamic height and width) and write the model folder
+(`models/<id>/`: one ONNX file per scale, model.json in the registry's `stream-sr-model/1` format).
+
+    /usr/bin/python3 models/train/export.py --x4 runs/x4/best.pt --x2 runs/x2/best.pt --out models/causal-sr
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+from net import CausalSR, macs_per_lr_pixel
+
+INPUTS = ('frame', 'previousFrame', 'previousOutput')
+
+
+def load_checkpoint(path):
+    ck = torch.load(path, map_location='cpu')
+    cfg = ck['config']['model']
+    model = CausalSR(**cfg)
+    model.load_state_dict(ck['model'])
+    model.eval()
+    return model, ck
+
+
+def export_onnx(model, path):
+    s = model.scale
+    args = (torch.rand(1, 3, 36, 44), torch.rand(1, 3, 36, 44), torch.rand(1, 3, 36 * s, 44 * s))
+    dyn = {'frame': {2: 'height', 3: 'width'}, 'previousFrame': {2: 'height', 3: 'width'},
+           'previousOutput': {2: 'out_height', 3: 'out_width'}, 'output': {2: 'out_height', 3: 'out_width'}}
+    torch.onnx.export(model, args, path, opset_version=17, input_names=list(INPUTS), output_names=['output'],
+                      dynamic_axes=dyn, do_constant_folding=True)
+    check_graph(model, path)
+
+
+def check_graph(model, path):
+    """The graph must load and be well formed; numeric parity with onnxruntime is tested from Node."""
+    import onnx
+    onnx.checker.check_model(onnx.load(path))
+
+
+def manifest(model_id, variants, checkpoints, license_text, description):
+    return {
+        'format': 'stream-sr-model/1',
+        'id': model_id,
+        'kind': 'image',
+        'description': description,
+        'variants': [{'scale': s, 'file': f} for s, f in variants],
+        'inputs': {'frame': 'frame', 'previousFrame': 'previousFrame', 'previousOutput': 'previousOutput'},
+        'output': 'output',
+        'layout': 'NCHW',
+        'range': [0, 1],
+        'history': True,
+        'minInputSide': 8,
+        'license': license_text,
+        'origin': 'trained by stream-sr with models/train (data manifest, training config and metrics beside this file); '
+                  + '; '.join(f'x{s}: step {ck["step"]}' for s, ck in checkpoints),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--x4', required=True)
+    ap.add_argument('--x2')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--id', default=None)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    model_id = args.id or os.path.basename(os.path.normpath(args.out))
+    variants, cks, info = [], [], {}
+    for scale, path in ((2, args.x2), (4, args.x4)):
+        if not path:
+            continue
+        model, ck = load_checkpoint(path)
+        assert model.scale == scale, f'{path} is x{model.scale}, not x{scale}'
+        name = f'{model_id}-x{scale}.onnx'
+        export_onnx(model, os.path.join(args.out, name))
+        variants.append((scale, name))
+        cks.append((scale, ck))
+        info[f'x{scale}'] = {'parameters': sum(p.numel() for p in model.parameters()),
+                             'gmac_per_320x180': round(macs_per_lr_pixel(model) * 320 * 180 / 1e9, 3),
+                             'step': ck['step'], 'config': ck['config']}
+        print(f'x{scale}: {os.path.join(args.out, name)} ({os.path.getsize(os.path.join(args.out, name))} bytes)', file=sys.stderr)
+    desc = ('Causal x4/x2 video SR trained here on Debian photos: current frame, previous frame and the '
+            'previous output warped by an in-graph motion estimate')
+    lic = ('GPL-3.0-or-later (weights trained by stream-sr on freely licensed photographs listed in '
+           'data-manifest.json)')
+    with open(os.path.join(args.out, 'model.json'), 'w') as f:
+        json.dump(manifest(model_id, variants, cks, lic, desc), f, indent=2)
+        f.write('\n')
+    with open(os.path.join(args.out, 'training-config.json'), 'w') as f:
+        json.dump(info, f, indent=2)
+        f.write('\n')
+
+
+if __name__ == '__main__':
+    main()
