@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -33,3 +33,17 @@ for (const [signal, expected] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.equal(errors, '', 'decodes cleanly');
   });
 }
+
+t.test('Ctrl-C while a live input is still connecting exits 130 with one line and writes nothing', async (t) => {
+  const out = join(tmp, 'never.mkv');
+  const child = startCli(['-i', 'rtsp://127.0.0.1:9/nothing-listens-here', '-o', out]);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise((r) => setTimeout(r, 2500));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  t.equal(code, 130);
+  t.match(stderr, /input 'rtsp:\/\/127\.0\.0\.1:9\/nothing-listens-here': stopped before the stream could be opened; nothing was written/);
+  t.notMatch(stderr, /error/);
+  t.notOk(existsSync(out), 'no output file');
+});

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'bicubic' },
     frames: { type: 'string', default: '250' },
     threads: { type: 'string', default: '2' },
+    'in-flight': { type: 'string', default: String(DEFAULTS.maxInFlight) },
   },
 });
 
@@ -55,12 +56,14 @@ async function streamSr() {
     sink: new AvSink({ output: join(work, 'stream-sr-out.mp4'), encoder, stats }),
     log: silentLogger,
     stats,
+    maxInFlight: Number(values['in-flight']),
   });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const perFrame = (stage: string) => +(stats.stageMs(stage) / summary.framesOut).toFixed(2);
   return {
     model: values.model,
+    maxInFlight: Number(values['in-flight']),
     frames: summary.framesOut,
     wallSeconds: +(wall / 1000).toFixed(3),
     fps: +(summary.framesOut / (wall / 1000)).toFixed(2),

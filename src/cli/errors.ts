@@ -1,8 +1,12 @@
-import { BrokenPipeError, PipelineError, UsageError, errorMessage } from '../core/errors.js';
+import { BrokenPipeError, PipelineError, StoppedBeforeStartError, UsageError, errorMessage } from '../core/errors.js';
 
 /** Prints an error the way the CLI promises (one line; a stack only with --verbose) and returns the exit code. */
 export function reportError(err: unknown, verbose: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof BrokenPipeError) return 0;
+  if (err instanceof StoppedBeforeStartError) {
+    write(`stream-sr: ${err.message}\n`);
+    return err.exitCode;
+  }
   if (err instanceof UsageError) {
     write(`stream-sr: ${err.message}\n`);
     return 2;

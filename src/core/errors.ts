@@ -50,6 +50,20 @@ export class BrokenPipeError extends PipelineError {
   }
 }
 
+/**
+ * The user stopped the run (Ctrl-C, SIGTERM) before there was any output to finish, e.g. while a
+ * live input was still connecting. Not a failure: the CLI says so in one line and exits 130/143.
+ */
+export class StoppedBeforeStartError extends PipelineError {
+  override readonly name = 'StoppedBeforeStartError';
+  constructor(
+    readonly what: string,
+    override readonly exitCode = 130,
+  ) {
+    super('source', `${what}: stopped before the stream could be opened; nothing was written`);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { StoppedBeforeStartError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Rational } from '../core/rational.js';
 import { RunStats } from '../core/stats.js';
@@ -138,6 +138,10 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
     });
     progress?.finish();
     return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live };
+  } catch (err) {
+    // stopped by the user while still connecting: report it with the signal's exit status
+    if (err instanceof StoppedBeforeStartError) throw new StoppedBeforeStartError(err.what, signals.exitCode() ?? 130);
+    throw err;
   } finally {
     signals.dispose();
   }

@@ -1,7 +1,7 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Logger } from '../core/log.js';
 import { Backoff, sleep } from '../core/backoff.js';
-import { errorMessage, SourceError } from '../core/errors.js';
+import { errorMessage, SourceError, StoppedBeforeStartError } from '../core/errors.js';
 import { fromMicros, LiveTimeline } from '../core/timeline.js';
 import { LiveConnection, type LiveVideo } from '../av/live-input.js';
 import { ToFloatRgb } from '../av/rgb-converter.js';
@@ -54,7 +54,7 @@ export class LiveSource implements Source {
 
   async open(): Promise<SourceInfo> {
     const connection = await this.connect(undefined);
-    if (!connection) throw new SourceError(`input '${this.label}': stopped before the stream could be opened`);
+    if (!connection) throw new StoppedBeforeStartError(`input '${this.label}'`);
     const { durationSeconds, ...video } = connection.input.video;
     this.finite = durationSeconds !== undefined;
     this.info = video;
