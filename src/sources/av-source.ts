@@ -5,6 +5,7 @@ import { ToFloatRgb } from '../av/rgb-converter.js';
 import { SourceError } from '../core/errors.js';
 import { ffmpegReason } from '../av/input.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
+import { creditedFrames } from './credited-frames.js';
 
 export interface AvSourceOptions {
   /** FFmpeg URL or path; '-' reads standard input. */
@@ -55,29 +56,16 @@ export class AvSource implements Source {
       }
     };
 
-    for (;;) {
-      if (read.signal.aborted) return;
-      try {
-        await read.credit.acquire(read.signal);
-      } catch {
-        return; // aborted while waiting: end the stream here
-      }
-      let held = true;
-      try {
-        while (pending.length === 0 && !eof && !read.signal.aborted) await readMore();
-        const decoded = pending.shift();
-        if (!decoded || read.signal.aborted) return;
-        const pts = this.ptsOf(decoded, input.video, lastPts);
-        lastPts = pts;
-        const rgb = await read.stats.time('convert', () => toRgb.convert(decoded));
-        const frame: Frame = { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, rgb };
-        read.stats.count('framesIn');
-        held = false;
-        yield frame;
-      } finally {
-        if (held) read.credit.release();
-      }
-    }
+    yield* creditedFrames(read, async () => {
+      while (pending.length === 0 && !eof && !read.signal.aborted) await readMore();
+      const decoded = pending.shift();
+      if (!decoded || read.signal.aborted) return undefined;
+      const pts = this.ptsOf(decoded, input.video, lastPts);
+      lastPts = pts;
+      const rgb = await read.stats.time('convert', () => toRgb.convert(decoded));
+      read.stats.count('framesIn');
+      return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, rgb };
+    });
   }
 
   private async readPacket(input: OpenedInput): Promise<Beamcoder.Packet | null> {

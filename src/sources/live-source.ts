@@ -10,6 +10,7 @@ import { LiveQueue } from './live-queue.js';
 import { checkReachable } from './reachable.js';
 import { liveInputOptions, type LiveSettings } from './live-options.js';
 import type { CopyStream, ReadOptions, Source, SourceInfo } from './source.js';
+import { creditedFrames } from './credited-frames.js';
 import { DEFAULTS } from '../core/defaults.js';
 
 export interface LiveSourceOptions {
@@ -88,33 +89,20 @@ export class LiveSource implements Source {
     const queue = this.makeQueue(read);
     this.reader = this.readLoop(this.connection, queue, read);
     const toRgb = new ConverterCache(info, this.opts.log);
-    for (;;) {
-      if (read.signal.aborted) return;
-      try {
-        await read.credit.acquire(read.signal);
-      } catch {
-        return;
-      }
-      let held = true;
-      try {
-        const item = await queue.take(read.signal);
-        if (!item || read.signal.aborted) return;
-        const { rgb, changed } = await read.stats.time('convert', () => toRgb.convert(item.frame));
-        const frame: Frame = {
-          info,
-          pts: fromMicros(item.ptsUs, info.timeBase),
-          duration: fromMicros(item.durationUs, info.timeBase),
-          index: item.index,
-          rgb,
-          arrivedAt: item.arrivedAt,
-          ...(item.discontinuity || changed ? { discontinuity: true } : {}),
-        };
-        held = false;
-        yield frame;
-      } finally {
-        if (held) read.credit.release();
-      }
-    }
+    yield* creditedFrames(read, async () => {
+      const item = await queue.take(read.signal);
+      if (!item || read.signal.aborted) return undefined;
+      const { rgb, changed } = await read.stats.time('convert', () => toRgb.convert(item.frame));
+      return {
+        info,
+        pts: fromMicros(item.ptsUs, info.timeBase),
+        duration: fromMicros(item.durationUs, info.timeBase),
+        index: item.index,
+        rgb,
+        arrivedAt: item.arrivedAt,
+        ...(item.discontinuity || changed ? { discontinuity: true } : {}),
+      };
+    });
   }
 
   private makeQueue(read: ReadOptions): LiveQueue<Queued> {

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { decodeImage } from '../av/image.js';
 import { ToFloatRgb } from '../av/rgb-converter.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
+import { creditedFrames } from './credited-frames.js';
 
 export interface PngFolderOptions {
   readonly dir: string;
@@ -54,35 +55,27 @@ export class PngFolderSource implements Source {
     const info = this.info;
     if (!info) throw new Error('PngFolderSource.frames() before open()');
     const converters = new Map<string, ToFloatRgb>();
-    for (let index = 0; index < this.files.length; index++) {
-      if (read.signal.aborted) return;
-      try {
-        await read.credit.acquire(read.signal);
-      } catch {
-        return;
+    let index = 0;
+    yield* creditedFrames(read, async () => {
+      const name = this.files[index];
+      if (name === undefined) return undefined;
+      const picture = await read.stats.time('decode', () => decodeImage(join(this.opts.dir, name)));
+      if (picture.width !== info.width || picture.height !== info.height) {
+        throw new UsageError(`input '${join(this.opts.dir, name)}': ${picture.width}x${picture.height} differs from the first frame's ${info.width}x${info.height}`);
       }
-      let held = true;
-      try {
-        const name = this.files[index]!;
-        const picture = await read.stats.time('decode', () => decodeImage(join(this.opts.dir, name)));
-        if (picture.width !== info.width || picture.height !== info.height) {
-          throw new UsageError(`input '${join(this.opts.dir, name)}': ${picture.width}x${picture.height} differs from the first frame's ${info.width}x${info.height}`);
-        }
-        const format = picture.format ?? info.pixelFormat;
-        let toRgb = converters.get(format);
-        if (!toRgb) {
-          toRgb = await ToFloatRgb.create({ ...info, pixelFormat: format });
-          converters.set(format, toRgb);
-        }
-        const converter = toRgb;
-        const rgb = await read.stats.time('convert', () => converter.convert(picture));
-        read.stats.count('framesIn');
-        held = false;
-        yield { info, pts: index, duration: 1, index, rgb };
-      } finally {
-        if (held) read.credit.release();
+      const format = picture.format ?? info.pixelFormat;
+      let toRgb = converters.get(format);
+      if (!toRgb) {
+        toRgb = await ToFloatRgb.create({ ...info, pixelFormat: format });
+        converters.set(format, toRgb);
       }
-    }
+      const converter = toRgb;
+      const rgb = await read.stats.time('convert', () => converter.convert(picture));
+      read.stats.count('framesIn');
+      const frame: Frame = { info, pts: index, duration: 1, index, rgb };
+      index++;
+      return frame;
+    });
   }
 
   /** File names in reading order (the `frames` command writes its outputs under the same names). */

@@ -1,5 +1,6 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
+import { creditedFrames } from './credited-frames.js';
 
 export interface SyntheticOptions {
   readonly width: number;
@@ -38,12 +39,9 @@ export class SyntheticSource implements Source {
 
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const { width, height } = this.info;
-    for (let index = 0; index < this.opts.frames; index++) {
-      try {
-        await read.credit.acquire(read.signal);
-      } catch {
-        return;
-      }
+    let index = 0;
+    yield* creditedFrames(read, async () => {
+      if (index >= this.opts.frames) return undefined;
       this.opts.onProduce?.(index, read.credit.inFlight);
       const rgb = new Float32Array(3 * width * height);
       for (let y = 0; y < height; y++) {
@@ -55,8 +53,10 @@ export class SyntheticSource implements Source {
         }
       }
       read.stats.count('framesIn');
-      yield { info: this.info, pts: index, duration: 1, index, rgb };
-    }
+      const frame: Frame = { info: this.info, pts: index, duration: 1, index, rgb };
+      index++;
+      return frame;
+    });
   }
 
   async close(): Promise<void> {}
