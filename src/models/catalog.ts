@@ -21,12 +21,19 @@ export interface PublishedFile {
   readonly bytes: number;
 }
 
+/** One scale of a downloadable model: its ncnn param and weight files. */
+export interface DownloadVariant {
+  readonly scale: number;
+  readonly param: PublishedFile;
+  readonly bin: PublishedFile;
+}
+
 /** ncnn files published on the web, fetched by `stream-sr models pull`. */
 export interface DownloadSource {
   readonly kind: 'download';
   /** Folder URL the file names are appended to (overridable: --base-url, STREAM_SR_MODEL_BASE_URL). */
   readonly baseUrl: string;
-  readonly variants: ReadonlyArray<{ readonly scale: number; readonly param: PublishedFile; readonly bin: PublishedFile }>;
+  readonly variants: readonly DownloadVariant[];
 }
 
 export interface CatalogEntry {
@@ -43,6 +50,18 @@ export interface CatalogEntry {
 export const REALESRGAN_BASE_URL = 'https://raw.githubusercontent.com/upscayl/custom-models/4b6d2cf/models';
 
 const ANIME_BIN: Omit<PublishedFile, 'name'> = { sha256: '548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d', bytes: 1247368 };
+
+/** Real-ESRGAN's compact models, downloaded as ncnn files and converted at pull time. */
+function realEsrgan(id: string, description: string, variants: readonly DownloadVariant[]): CatalogEntry {
+  return {
+    id,
+    description,
+    license: 'BSD-3-Clause (Real-ESRGAN, Xintao Wang et al.)',
+    origin: `Real-ESRGAN (https://github.com/xinntao/Real-ESRGAN), ncnn files from ${REALESRGAN_BASE_URL}, converted to ONNX by stream-sr`,
+    range: [0, 1],
+    source: { kind: 'download', baseUrl: REALESRGAN_BASE_URL, variants },
+  };
+}
 
 /** UpscalerJS's ESRGAN packages: x2 and x4 Keras models on 0..255, MIT. */
 function upscalerJs(id: string, description: string): CatalogEntry {
@@ -69,47 +88,25 @@ function upscalerJs(id: string, description: string): CatalogEntry {
 export const CATALOG: readonly CatalogEntry[] = [
   upscalerJs('esrgan-slim', 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K): the default'),
   upscalerJs('esrgan-medium', 'UpscalerJS ESRGAN medium (RDN, 10 dense blocks of 64-channel convolutions, DIV2K): about 3x the cost of esrgan-slim'),
-  {
-    id: 'realesr-general-x4v3',
-    description: 'Real-ESRGAN realesr-general-x4v3 (SRVGGNetCompact, 32 convolutions): for real-world video with noise, blur and compression',
-    license: 'BSD-3-Clause (Real-ESRGAN, Xintao Wang et al.)',
-    origin: `Real-ESRGAN (https://github.com/xinntao/Real-ESRGAN), ncnn files from ${REALESRGAN_BASE_URL}, converted to ONNX by stream-sr`,
-    range: [0, 1],
-    source: {
-      kind: 'download',
-      baseUrl: REALESRGAN_BASE_URL,
-      variants: [
-        {
-          scale: 4,
-          param: { name: 'RealESRGAN_General_x4_v3.param', sha256: '22174924330297357434ad21ed0af7f4b820008d2a502b492754d130d4142714', bytes: 5019 },
-          bin: { name: 'RealESRGAN_General_x4_v3.bin', sha256: '85ee266b632a765a725425ba6a5620c088c8aa2939a03063b2d83b3462724cc1', bytes: 2435272 },
-        },
-      ],
+  realEsrgan('realesr-general-x4v3', 'Real-ESRGAN realesr-general-x4v3 (SRVGGNetCompact, 32 convolutions): for real-world video with noise, blur and compression', [
+    {
+      scale: 4,
+      param: { name: 'RealESRGAN_General_x4_v3.param', sha256: '22174924330297357434ad21ed0af7f4b820008d2a502b492754d130d4142714', bytes: 5019 },
+      bin: { name: 'RealESRGAN_General_x4_v3.bin', sha256: '85ee266b632a765a725425ba6a5620c088c8aa2939a03063b2d83b3462724cc1', bytes: 2435272 },
     },
-  },
-  {
-    id: 'realesr-animevideov3',
-    description: 'Real-ESRGAN realesr-animevideov3 (SRVGGNetCompact, 16 convolutions): for animation video',
-    license: 'BSD-3-Clause (Real-ESRGAN, Xintao Wang et al.)',
-    origin: `Real-ESRGAN (https://github.com/xinntao/Real-ESRGAN), ncnn files from ${REALESRGAN_BASE_URL}, converted to ONNX by stream-sr`,
-    range: [0, 1],
-    source: {
-      kind: 'download',
-      baseUrl: REALESRGAN_BASE_URL,
-      variants: [
-        {
-          scale: 2,
-          param: { name: 'realesr-animevideov3-x2.param', sha256: 'b88ff4f00ebf019a7fdac17fdd45a7fd3665d37509efc5baf2e4da2e24420a04', bytes: 3173 },
-          bin: { name: 'realesr-animevideov3-x2.bin', ...ANIME_BIN },
-        },
-        {
-          scale: 4,
-          param: { name: 'realesr-animevideov3-x4.param', sha256: '850a248e7c14c27e5bd8cf7265113a9441036a7db63963bb8aa5169d788a435e', bytes: 3077 },
-          bin: { name: 'realesr-animevideov3-x4.bin', ...ANIME_BIN },
-        },
-      ],
+  ]),
+  realEsrgan('realesr-animevideov3', 'Real-ESRGAN realesr-animevideov3 (SRVGGNetCompact, 16 convolutions): for animation video', [
+    {
+      scale: 2,
+      param: { name: 'realesr-animevideov3-x2.param', sha256: 'b88ff4f00ebf019a7fdac17fdd45a7fd3665d37509efc5baf2e4da2e24420a04', bytes: 3173 },
+      bin: { name: 'realesr-animevideov3-x2.bin', ...ANIME_BIN },
     },
-  },
+    {
+      scale: 4,
+      param: { name: 'realesr-animevideov3-x4.param', sha256: '850a248e7c14c27e5bd8cf7265113a9441036a7db63963bb8aa5169d788a435e', bytes: 3077 },
+      bin: { name: 'realesr-animevideov3-x4.bin', ...ANIME_BIN },
+    },
+  ]),
 ];
 
 export function catalogEntry(id: string): CatalogEntry | undefined {
