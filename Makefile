@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 NODE  ?= node
-CLI   := $(NODE) dist/src/cli/main.js
+CLI   := src/cli/stream-sr
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # FFmpeg 5.1 (beamcoder needs exactly 5.x), its dev headers, and a build toolchain for node-gyp.
@@ -19,6 +19,10 @@ APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugin
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).
 export ONNXRUNTIME_NODE_INSTALL ?= skip
+
+# The launcher's malloc settings (see src/cli/stream-sr), so benchmarks and tests run node as users do.
+export MALLOC_MMAP_THRESHOLD_ ?= $(shell sed -n 's/.*MALLOC_MMAP_THRESHOLD_:=\([0-9]*\).*/\1/p' src/cli/stream-sr)
+export MALLOC_TRIM_THRESHOLD_ ?= $(shell sed -n 's/.*MALLOC_TRIM_THRESHOLD_:=\([0-9]*\).*/\1/p' src/cli/stream-sr)
 
 SAMPLE := samples/sample-320x180.mp4
 
@@ -96,7 +100,7 @@ bench-live: models
 
 # Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
 # Models that are not installed are listed as missing.
-QUALITY_MODELS ?= bicubic,esrgan-slim,esrgan-medium,realesr-general-x4v3
+QUALITY_MODELS ?= bicubic,causal-sr,esrgan-slim,esrgan-medium,realesr-general-x4v3
 quality: models
 	@mkdir -p bench
 	nice -n 10 $(NODE) dist/src/bench/quality.js --models $(QUALITY_MODELS) --out bench/quality
