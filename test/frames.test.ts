@@ -105,7 +105,7 @@ t.test("the reference tool's other options", async (t) => {
   const trt = runCli(['frames', '--in_path', inPath, '--out_path', join(tmp, 'opts-out'), '--enable_tensorrt', '--image_height', '128', '--image_width', '192', '--num_inference_steps', '4']);
   t.equal(trt.code, 0, trt.stderr);
   t.match(trt.stderr, /tensorrt execution provider is not installed/, '--enable_tensorrt asks for TensorRT, which falls back here with a warning');
-  t.match(trt.stderr, /--num_inference_steps: model esrgan-slim is not a diffusion model; ignored/);
+  t.match(trt.stderr, /--num_inference_steps: model causal-sr is not a diffusion model; ignored/);
   const odd = runCli(['frames', '--in_path', inPath, '--out_path', join(tmp, 'opts-out'), '-y', '--enable_tensorrt', '--image_height', '130', '--image_width', '192']);
   t.equal(odd.code, 2);
   t.match(odd.stderr, /--image-height and --image-width go together, as output sizes that are whole multiples of the scale 4 \(got 130 x 192\)/);

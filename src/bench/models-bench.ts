@@ -19,7 +19,7 @@ import { findModel } from '../models/registry.js';
 import type { PipelineResult } from './pipeline-run.js';
 import { VARIANTS, timeVariants, type VariantResult } from './ort-settings.js';
 
-const MODELS = ['bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3'];
+const MODELS = ['bicubic', 'causal-sr', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'realesr-animevideov3'];
 const NCNN: Record<string, Array<{ scale: number; name: string }>> = {
   'realesr-general-x4v3': [{ scale: 4, name: 'RealESRGAN_General_x4_v3' }],
   'realesr-animevideov3': [{ scale: 2, name: 'realesr-animevideov3-x2' }, { scale: 4, name: 'realesr-animevideov3-x4' }],

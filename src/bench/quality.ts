@@ -18,7 +18,7 @@ import { qualityMarkdown, type QualityRow } from './quality-table.js';
  *
  *   node dist/src/bench/quality.js --models bicubic,esrgan-slim --data ../shared/data --out bench/quality
  */
-const DEFAULT_MODELS = ['bicubic', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
+const DEFAULT_MODELS = ['bicubic', 'causal-sr', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
 const SEQUENCES = ['vid4_walk', 'vid4_city'];
 const SCALE = 4;
 const CROP = 4;

@@ -86,7 +86,7 @@ function upscalerJs(id: string, description: string): CatalogEntry {
 }
 
 export const CATALOG: readonly CatalogEntry[] = [
-  upscalerJs('esrgan-slim', 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K): the default'),
+  upscalerJs('esrgan-slim', 'UpscalerJS ESRGAN slim (RDN, 2 dense blocks of 4 convolutions, DIV2K)'),
   upscalerJs('esrgan-medium', 'UpscalerJS ESRGAN medium (RDN, 10 dense blocks of 64-channel convolutions, DIV2K): about 3x the cost of esrgan-slim'),
   realEsrgan('realesr-general-x4v3', 'Real-ESRGAN realesr-general-x4v3 (SRVGGNetCompact, 32 convolutions): for real-world video with noise, blur and compression', [
     {
