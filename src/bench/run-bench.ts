@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../core/package-root.js';
 import { RunStats } from '../core/stats.js';
@@ -105,7 +105,7 @@ const result = {
   target: 'stream-sr with bicubic reaches at least half of ffmpeg fps (fpsRatio >= 0.5)',
 };
 const text = JSON.stringify(result, null, 2);
-const outPath = join(root, values.out!);
+const outPath = resolve(values.out!);
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, text + '\n');
 process.stdout.write(text + '\n');
