@@ -91,7 +91,7 @@ bench-diffvsr: build
 pipeline-schema: build
 	$(NODE) dist/src/pipeline/write-schema.js
 
-# RTSP camera (320x180, 25 fps) through bicubic (drop) and esrgan-slim (fallback), LIVE_MINUTES each
+# RTSP camera (320x180, 25 fps) through bicubic (drop) and causal-sr (fallback), LIVE_MINUTES each
 LIVE_MINUTES ?= 10
 
 bench-live: models

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Live benchmark: an RTSP camera (GStreamer's RTSP server, 320x180 at 25 fps by default) through
- * bicubic under `drop` and through esrgan-slim under `fallback`, into a low-latency HLS output, for
+ * bicubic under `drop` and through causal-sr (the default model) under `fallback`, into a low-latency HLS output, for
  * --minutes each. Reports glass-to-glass latency (from the frame's time on the camera's clock, and
  * from its arrival, to the end of its write) p50/p95, sustained output fps, drop and fallback
  * rates, and RSS after 1 minute against RSS at the end.
@@ -31,7 +31,7 @@ interface Scenario {
 
 const SCENARIOS: readonly Scenario[] = [
   { name: 'bicubic', model: 'bicubic', policy: 'drop', target: 'p95 latency < 200 ms, no drops' },
-  { name: 'esrgan-slim', model: 'esrgan-slim', policy: 'fallback', target: 'full output frame rate; share of model frames reported' },
+  { name: 'causal-sr', model: 'causal-sr', policy: 'fallback', target: 'full output frame rate; share of model frames reported' },
 ];
 
 function freePort(): Promise<number> {
