@@ -34,7 +34,7 @@ def probe_size(path):
 
 def decode(path):
     w, h = probe_size(path)
-    raw = subprocess.run(['ffmpeg', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    raw = subprocess.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], stdin=subprocess.DEVNULL,
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
 
@@ -46,7 +46,7 @@ def lr_path(sequence, scale):
     out = os.path.join(SCRATCH, f'{sequence}_lr_x{scale}.mkv')
     if not os.path.exists(out):
         os.makedirs(SCRATCH, exist_ok=True)
-        subprocess.run(['ffmpeg', '-v', 'error', '-y', '-i', os.path.join(DATA, sequence, 'gt.mkv'), '-vf',
+        subprocess.run(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-i', os.path.join(DATA, sequence, 'gt.mkv'), '-vf',
                         f'scale=iw/{scale}:ih/{scale}:flags=bicubic', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', out], check=True)
     return out
 

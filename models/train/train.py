@@ -19,14 +19,15 @@ import torch
 import torch.nn.functional as F
 
 from degrade import bicubic_up
-from net import CausalSR
+from net import CausalSR, warp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 DEFAULTS = {
     'seed': 1, 'scale': 4, 'model': {'ch': 32, 'body': 4, 'flow_ch': 16, 'hist_ch': 12, 'history': True},
     'batch': 8, 'crop': 48, 'frames': 3, 'steps': 20000, 'lr': 3e-4, 'warmup': 100, 'decay_from': 0.6,
-    'temporal_weight': 0.5, 'degraded_share': 0.15, 'threads': 2,
+    'temporal_weight': 0.5, 'motion_weight': 0.0, 'motion_smoothness': 0.02, 'motion_levels': 3,
+    'motion_pretrain_steps': 0, 'motion_pretrain_lr': 2e-3, 'degraded_share': 0.15, 'threads': 2,
     'eval_every': 250, 'checkpoint_every': 250, 'log_every': 25, 'clips': 'work/clips',
 }
 
@@ -45,10 +46,10 @@ class Clips:
     """The clip bank in memory (HR uint8 N x T x 256 x 256 x 3, LR clean and degraded at the configured
     scale), gathered from the per-photo shards; `refresh` picks up shards written since."""
 
-    def __init__(self, folder, split, scale):
+    def __init__(self, folder, split, scale, required=True):
         self.folder, self.split, self.scale, self.loaded = folder, split, scale, set()
         self.hr = self.lr = self.lr_deg = None
-        if not self.refresh():
+        if not self.refresh() and required:
             raise SystemExit(f'no {split} clips in {folder}: run make_clips.py first')
 
     def refresh(self):
@@ -97,8 +98,9 @@ def sample_batch(clips, cfg, rng):
     return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
 
 
-def rollout(model, lr, use_history=True):
-    """Outputs for every frame, fed as the operator feeds them (history zeros on frame 0, or always)."""
+def rollout(model, lr, use_history=True, flows=None):
+    """Outputs for every frame, fed as the operator feeds them (history zeros on frame 0, or always);
+    `flows` collects (previous LR, current LR, flow) of the frames that had a real history."""
     n, t, c, h, w = lr.shape
     s = model.scale
     prev_frame = torch.zeros(n, c, h, w)
@@ -107,6 +109,8 @@ def rollout(model, lr, use_history=True):
     for i in range(t):
         out = model(lr[:, i], prev_frame, prev_out)
         outs.append(out)
+        if flows is not None and use_history and i > 0 and model.history:
+            flows.append((prev_frame, lr[:, i], model.last_flow))
         if use_history:
             prev_frame, prev_out = lr[:, i], out.clamp(0, 1)
     return torch.stack(outs, 1)
@@ -118,6 +122,44 @@ def loss_fn(out, hr, temporal_weight):
         return content, content, torch.zeros(())
     temporal = ((out[:, 1:] - out[:, :-1]) - (hr[:, 1:] - hr[:, :-1])).abs().mean()
     return content + temporal_weight * temporal, content, temporal
+
+
+def motion_loss(flows, smoothness, levels=3):
+    """The motion estimator's own lesson: the previous LR frame warped by its flow should look like the
+    current one (L1, also at 1/2 and 1/4 resolution, whose wider slopes pull a flow that is pixels off
+    towards the truth where a bilinear warp's own gradient only sees a pixel), with a little smoothness
+    where texture does not say which way things moved. The SR loss alone never taught it (its flow
+    stayed a constant), so the history it warped was misaligned."""
+    photometric = multiscale = smooth = 0.0
+    for prev, cur, flow in flows:
+        warped = warp(prev, flow)
+        photometric = photometric + (warped - cur).abs().mean()
+        for level in range(1, levels):
+            k = 2 ** level
+            multiscale = multiscale + (F.avg_pool2d(warped, k) - F.avg_pool2d(cur, k)).abs().mean()
+        smooth = smooth + (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., 1:] - flow[..., :-1]).abs().mean()
+    n = len(flows)
+    return (photometric + multiscale + smoothness * smooth) / n, photometric / n
+
+
+def pretrain_motion(model, train, cfg, rng):
+    """Teach the motion estimator alone on pairs of training frames before the network starts to rely
+    on its warp (a fresh run only): a few thousand cheap steps at half LR resolution."""
+    opt = torch.optim.Adam(model.motion.parameters(), lr=cfg['motion_pretrain_lr'])
+    pairs = dict(cfg, frames=2, batch=16)
+    running, started = 0.0, time.time()
+    for step in range(1, cfg['motion_pretrain_steps'] + 1):
+        lr, _ = sample_batch(train, pairs, rng)
+        flow = model.motion(lr[:, 1] - 0.5, lr[:, 0] - 0.5)
+        loss, photometric = motion_loss([(lr[:, 0], lr[:, 1], flow)], cfg['motion_smoothness'], cfg['motion_levels'])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        running += photometric.item()
+        if step % 250 == 0:
+            print(f'motion pretraining {step}: warp error {running / 250 * 255:.3f} levels '
+                  f'({time.time() - started:.0f} s)', file=sys.stderr, flush=True)
+            running = 0.0
 
 
 def luma(x):
@@ -142,7 +184,17 @@ def flicker(x):
 
 
 @torch.no_grad()
-def validate(model, clips, scale):
+def validate(model, clips, scale, video=None):
+    out = validate_clips(model, clips, scale)
+    if video is not None:
+        v = validate_clips(model, video, scale)
+        out.update({f'video_{k}': v[k] for k in ('psnr_y', 'psnr_y_no_history', 'psnr_y_bicubic', 'gain_db', 'flicker',
+                                                  'flicker_no_history', 'flicker_bicubic', 'warp_error', 'still_error')})
+    return out
+
+
+@torch.no_grad()
+def validate_clips(model, clips, scale):
     model.eval()
     lr, hr = to_tensor(clips.lr[:]), to_tensor(clips.hr[:])
     side = 64  # LR pixels: the centre of each clip, so that x2 validation costs what x4's does
@@ -151,13 +203,17 @@ def validate(model, clips, scale):
         lr = lr[..., o:o + side, o:o + side]
         hr = hr[..., o * scale:(o + side) * scale, o * scale:(o + side) * scale]
     border = scale
-    res = {'psnr_y': 0.0, 'psnr_y_no_history': 0.0, 'psnr_y_bicubic': 0.0}
+    res = {'psnr_y': 0.0, 'psnr_y_no_history': 0.0, 'psnr_y_bicubic': 0.0, 'warp_error': 0.0, 'still_error': 0.0}
     flick = {'flicker': 0.0, 'flicker_no_history': 0.0, 'flicker_bicubic': 0.0, 'flicker_gt': 0.0}
     chunks = list(range(0, len(lr), 16))
     for i in chunks:
         l, h = lr[i:i + 16], hr[i:i + 16]
         n, t = l.shape[:2]
-        out = rollout(model, l).clamp(0, 1)
+        flows = []
+        out = rollout(model, l, flows=flows).clamp(0, 1)
+        if flows:  # LR 0..255: previous frame warped by the flow vs the current one, and not warped
+            res['warp_error'] += 255 * sum((warp(p, f) - c).abs().mean().item() for p, c, f in flows) / len(flows)
+            res['still_error'] += 255 * sum((p - c).abs().mean().item() for p, c, _ in flows) / len(flows)
         lone = rollout(model, l, use_history=False).clamp(0, 1)
         bic = bicubic_up(l.flatten(0, 1), scale).reshape(n, t, 3, h.shape[3], h.shape[4]).clamp(0, 1)
         res['psnr_y'] += psnr_y(out, h, border)
@@ -190,12 +246,24 @@ def save(path, model, opt, step, cfg, rng, best):
     os.replace(tmp, path)
 
 
+def init_from(model, spec):
+    """Load the tensors of a checkpoint that fit this model (same name and shape), all or those under a prefix."""
+    path, _, prefix = spec.partition(':')
+    init = torch.load(path, map_location='cpu')['model']
+    own = model.state_dict()
+    shared = {k: v for k, v in init.items() if k in own and own[k].shape == v.shape and k.startswith(prefix)
+              and not k.startswith('skip.')}  # the fixed bicubic skip is the model's own
+    model.load_state_dict(shared, strict=False)
+    print(f'initialised {len(shared)}/{len(own)} tensors from {spec}', file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--config')
     ap.add_argument('--run', required=True)
     ap.add_argument('--steps', type=int, help='override the config (smoke runs)')
-    ap.add_argument('--init', help='start from these weights (e.g. the x4 body for x2)')
+    ap.add_argument('--init', action='append', help='start from these weights, PATH or PATH:PREFIX (only the tensors '
+                    'whose names start with PREFIX, e.g. runs/x4/best.pt:motion.); later ones override earlier ones')
     args = ap.parse_args()
     cfg = load_config(args.config)
     if args.steps:
@@ -204,6 +272,7 @@ def main():
     os.makedirs(args.run, exist_ok=True)
     clips_dir = cfg['clips'] if os.path.isabs(cfg['clips']) else os.path.join(HERE, cfg['clips'])
     train, val = Clips(clips_dir, 'train', cfg['scale']), Clips(clips_dir, 'val', cfg['scale'])
+    video = Clips(clips_dir, 'valvideo', cfg['scale'], required=False)
     torch.manual_seed(cfg['seed'])
     rng = np.random.default_rng(cfg['seed'])
     random.seed(cfg['seed'])
@@ -219,39 +288,42 @@ def main():
         rng.bit_generator.state = ck['rng']
         torch.set_rng_state(ck['torch_rng'])
         print(f'resumed at step {step}', file=sys.stderr)
-    elif args.init:
-        init = torch.load(args.init, map_location='cpu')['model']
-        own = model.state_dict()
-        shared = {k: v for k, v in init.items() if k in own and own[k].shape == v.shape
-                  and not k.startswith('skip.')}  # the fixed bicubic skip is the model's own
-        model.load_state_dict(shared, strict=False)
-        print(f'initialised {len(shared)}/{len(own)} tensors from {args.init}', file=sys.stderr)
+    else:
+        for spec in args.init or []:
+            init_from(model, spec)
+    if step == 0 and cfg['motion_pretrain_steps'] and model.history:
+        pretrain_motion(model, train, cfg, rng)
     json.dump(cfg, open(os.path.join(args.run, 'config.json'), 'w'), indent=2)
     log = open(os.path.join(args.run, 'metrics.jsonl'), 'a')
     started, seen = time.time(), 0
-    running = [0.0, 0.0, 0.0]
+    running = [0.0, 0.0, 0.0, 0.0]
     while step < cfg['steps']:
         for g in opt.param_groups:
             g['lr'] = learning_rate(cfg, step)
         lr, hr = sample_batch(train, cfg, rng)
-        out = rollout(model, lr)
+        flows = []
+        out = rollout(model, lr, flows=flows)
         loss, content, temporal = loss_fn(out, hr, cfg['temporal_weight'])
+        if cfg['motion_weight'] and flows:
+            motion, photometric = motion_loss(flows, cfg['motion_smoothness'], cfg['motion_levels'])
+            loss = loss + cfg['motion_weight'] * motion
+            running[3] += photometric.item()
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         seen += 1
-        running = [a + b.item() for a, b in zip(running, (loss, content, temporal))]
+        running[:3] = [a + b.item() for a, b in zip(running, (loss, content, temporal))]
         if step % cfg['log_every'] == 0:
             rate = seen / (time.time() - started)
             print(f'step {step} loss {running[0] / cfg["log_every"]:.5f} l1 {running[1] / cfg["log_every"]:.5f} '
-                  f'temporal {running[2] / cfg["log_every"]:.5f} lr {learning_rate(cfg, step):.2e} {rate:.2f} steps/s',
+                  f'temporal {running[2] / cfg["log_every"]:.5f} motion {running[3] / cfg["log_every"]:.5f} lr {learning_rate(cfg, step):.2e} {rate:.2f} steps/s',
                   file=sys.stderr, flush=True)
-            running = [0.0, 0.0, 0.0]
+            running = [0.0, 0.0, 0.0, 0.0]
         if step % 50 == 0 and train.refresh():
             print(f'training clips: {len(train)} from {len(train.loaded)} photos', file=sys.stderr, flush=True)
         if step % cfg['eval_every'] == 0 or step == cfg['steps']:
-            metrics = validate(model, val, cfg['scale'])
+            metrics = validate(model, val, cfg['scale'], video if video.hr is not None else None)
             record = {'step': step, 'time': round(time.time()), 'lr': learning_rate(cfg, step), **metrics}
             log.write(json.dumps(record) + '\n')
             log.flush()
