@@ -115,10 +115,13 @@ train-data:
 	$(TRAIN_PY) models/train/fetch_data.py
 	$(TRAIN_PY) models/train/make_clips.py
 
+# x4: round 1, then motion pretraining with the warp loss, then the previous output warped at HR.
 train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4.json --run $(TRAIN_RUNS)/x4
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-motion-ft.json --run $(TRAIN_RUNS)/x4ft --init $(TRAIN_RUNS)/x4/best.pt
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-hr-ft.json --run $(TRAIN_RUNS)/x4hrft --init $(TRAIN_RUNS)/x4ft/best.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2.json --run $(TRAIN_RUNS)/x2 --init $(TRAIN_RUNS)/x4/best.pt
-	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4/best.pt --x2 $(TRAIN_RUNS)/x2/best.pt --out models/causal-sr
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4hrft/best.pt --x2 $(TRAIN_RUNS)/x2/best.pt --out models/causal-sr
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
