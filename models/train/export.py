@@ -6,6 +6,7 @@
 import argparse
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -66,6 +67,8 @@ def main():
     ap.add_argument('--x2')
     ap.add_argument('--out', required=True)
     ap.add_argument('--id', default=None)
+    ap.add_argument('--data-manifest', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data-manifest.json'),
+                    help='the photos the model was trained on, copied beside it (its licence names this file)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     model_id = args.id or os.path.basename(os.path.normpath(args.out))
@@ -93,6 +96,7 @@ def main():
     with open(os.path.join(args.out, 'training-config.json'), 'w') as f:
         json.dump(info, f, indent=2)
         f.write('\n')
+    shutil.copyfile(args.data_manifest, os.path.join(args.out, 'data-manifest.json'))
 
 
 if __name__ == '__main__':
