@@ -1,4 +1,5 @@
 import type { Flicker } from '../metrics/evaluate.js';
+import { fixedOrInf } from '../metrics/format.js';
 
 /** One model on one sequence: scored, or why not. */
 export type QualityRow =
@@ -27,13 +28,12 @@ export interface QualityConditions {
   readonly version: string;
 }
 
-const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'inf');
 const signed = (v: number, digits: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 
 function cells(r: QualityRow): string[] {
   if (r.status !== 'ok') return [r.model, r.sequence, r.status, '', '', '', ''];
   const flicker = r.flicker ? signed(r.flicker.difference, 2) : 'n/a';
-  return [r.model, r.sequence, num(r.psnrY, 2), num(r.ssimY, 4), flicker, r.secondsPerFrame.toFixed(3), r.modelSecondsPerFrame.toFixed(3)];
+  return [r.model, r.sequence, fixedOrInf(r.psnrY, 2), fixedOrInf(r.ssimY, 4), flicker, r.secondsPerFrame.toFixed(3), r.modelSecondsPerFrame.toFixed(3)];
 }
 
 /** The README's quality table, with the conditions it was measured under. */

@@ -10,6 +10,7 @@ import { evaluate } from '../metrics/evaluate.js';
 import { findModel, searchPath } from '../models/registry.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
 import { qualityMarkdown, type QualityRow } from './quality-table.js';
+import { finiteOrNull } from '../metrics/format.js';
 
 /**
  * `make quality`: every listed model on every Vid4 sequence of the shared data, x4: PSNR-Y,
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const markdown = qualityMarkdown(rows, conditions);
   await mkdir(join(out, '..'), { recursive: true });
   await writeFile(`${out}.md`, markdown);
-  await writeFile(`${out}.json`, JSON.stringify({ conditions, rows }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  await writeFile(`${out}.json`, JSON.stringify({ conditions, rows }, finiteOrNull, 2) + '\n');
   process.stdout.write(markdown);
 }
 

@@ -2,6 +2,7 @@ import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { evaluate, type EvalReport } from '../metrics/evaluate.js';
 import type { FrameScores } from '../metrics/frame-scores.js';
 import { reportError } from './errors.js';
+import { finiteOrNull, fixedOrInf } from '../metrics/format.js';
 
 function builder(y: Argv) {
   return y
@@ -16,22 +17,18 @@ function builder(y: Argv) {
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
-const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'inf');
 const row = (label: string, f: Omit<FrameScores, 'n' | 'mseY' | 'mseRgb'>): string =>
-  `${label.padStart(5)}  ${fixed(f.psnrY, 4).padStart(8)}  ${f.ssimY.toFixed(6)}  ${fixed(f.psnrRgb, 4).padStart(8)}  ${f.ssimRgb.toFixed(6)}`;
+  `${label.padStart(5)}  ${fixedOrInf(f.psnrY, 4).padStart(8)}  ${f.ssimY.toFixed(6)}  ${fixedOrInf(f.psnrRgb, 4).padStart(8)}  ${f.ssimRgb.toFixed(6)}`;
 
 function summary(r: EvalReport): string {
   const lines = [
     `${row('mean', r.mean)}`,
-    `PSNR of the mean MSE (the 'average' ffmpeg's psnr filter prints): Y ${fixed(r.mean.pooledPsnrY, 4)} dB, RGB ${fixed(r.mean.pooledPsnrRgb, 4)} dB`,
+    `PSNR of the mean MSE (the 'average' ffmpeg's psnr filter prints): Y ${fixedOrInf(r.mean.pooledPsnrY, 4)} dB, RGB ${fixedOrInf(r.mean.pooledPsnrRgb, 4)} dB`,
   ];
   const f = r.flicker;
   lines.push(f ? `temporal flicker: ${f.difference >= 0 ? '+' : ''}${f.difference.toFixed(3)} (mean |frame - previous| over RGB: test ${f.test.toFixed(3)}, ref ${f.ref.toFixed(3)}, in 0..255)` : 'temporal flicker: n/a (one frame)');
   return lines.join('\n') + '\n';
 }
-
-/** JSON has no Infinity: identical frames (infinite PSNR) are written as null. */
-const finiteOrNull = (_key: string, value: unknown): unknown => (typeof value === 'number' && !Number.isFinite(value) ? null : value);
 
 async function handler(args: Args): Promise<void> {
   try {
