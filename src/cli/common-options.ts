@@ -1,10 +1,15 @@
 import type { Argv } from 'yargs';
 import type { Device } from '../inference/providers.js';
 import type { SessionSettings } from '../inference/session.js';
-import type { Logger } from '../core/log.js';
+import { stderrLogger, type Logger } from '../core/log.js';
 import { DEVICES } from '../inference/providers.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
+
+/** The stderr logger at the level -v / -q ask for. */
+export function loggerFromArgs(args: { verbose?: boolean; quiet?: boolean }): Logger {
+  return stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+}
 
 /** Options every model-running command shares. */
 export function modelOptions<T>(y: Argv<T>) {

@@ -1,11 +1,11 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
-import { stderrLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import type { Device } from '../inference/providers.js';
 import type { LoadModelOptions } from '../models/load.js';
 import { runFramesJob } from '../pipeline/frames-job.js';
-import { logOptions, modelOptions, sessionFromArgs } from './common-options.js';
+import { loggerFromArgs, logOptions, modelOptions, sessionFromArgs } from './common-options.js';
 import { reportError } from './errors.js';
 import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
@@ -49,7 +49,7 @@ function loadOptions(args: Args, log: Logger): LoadModelOptions {
 }
 
 async function handler(args: Args): Promise<void> {
-  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  const log = loggerFromArgs(args);
   try {
     const result = await runFramesJob({
       inPath: args.in_path,

@@ -1,14 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
-import { stderrLogger } from '../core/log.js';
 import type { PipelineState } from '../pipeline/supervisor.js';
-import { logOptions } from './common-options.js';
+import { loggerFromArgs, logOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { supervise } from './serve.js';
 
 const FINAL: readonly PipelineState[] = ['completed', 'failed', 'stopped'];
 
 async function run(args: { pipeline: string; verbose: boolean; quiet: boolean }): Promise<number> {
-  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  const log = loggerFromArgs(args);
   if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
   const [pipeline] = [...(await supervise([args.pipeline], log)).values()];
   const p = pipeline!;

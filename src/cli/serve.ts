@@ -4,12 +4,12 @@ import type { Server } from 'node:http';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
-import { stderrLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { loadPipelineFile } from '../pipeline/pipeline-file.js';
 import { SupervisedPipeline } from '../pipeline/supervisor.js';
 import { createApiServer } from '../service/api-server.js';
 import { checkExposure, parseListen, type ListenAddress } from '../service/listen.js';
-import { logOptions } from './common-options.js';
+import { loggerFromArgs, logOptions } from './common-options.js';
 import { reportError } from './errors.js';
 
 /** The pipeline files named, or every *.yaml, *.yml and *.json in ./pipelines. */
@@ -55,7 +55,7 @@ function onStopSignals(first: (sig: NodeJS.Signals) => void, second: () => void)
 }
 
 async function serve(args: { pipelines: string[]; listen: string; token?: string; verbose: boolean; quiet: boolean }): Promise<void> {
-  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  const log = loggerFromArgs(args);
   if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
   const token = args.token ?? process.env[DEFAULTS.tokenEnv] ?? undefined;
   const requested = parseListen(args.listen);

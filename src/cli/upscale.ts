@@ -1,10 +1,9 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
-import { stderrLogger } from '../core/log.js';
 import { UsageError } from '../core/errors.js';
 import type { Device } from '../inference/providers.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { fixedInputShape, logOptions, modelOptions } from './common-options.js';
+import { fixedInputShape, loggerFromArgs, logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
@@ -36,7 +35,7 @@ function builder(y: Argv) {
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
 async function handler(args: Args): Promise<void> {
-  const log = stderrLogger(args.verbose ? 'verbose' : args.quiet ? 'warning' : 'info');
+  const log = loggerFromArgs(args);
   try {
     if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
     const shape = fixedInputShape(args.imageHeight, args.imageWidth, args.scale);
