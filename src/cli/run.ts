@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { StopSignals } from '../pipeline/signals.js';
 import type { PipelineState } from '../pipeline/supervisor.js';
 import { loggerFromArgs, logOptions } from './common-options.js';
 import { reportError } from './errors.js';
@@ -11,27 +12,22 @@ async function run(args: { pipeline: string; verbose: boolean; quiet: boolean })
   if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
   const [pipeline] = [...(await supervise([args.pipeline], log)).values()];
   const p = pipeline!;
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stoppedBy) return p.abort();
-    stoppedBy = sig;
+  const signals = new StopSignals((sig) => {
     log.info(`${sig}: finishing the frames in flight and closing the outputs (again to stop at once)`);
     void p.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
+  signals.hardSignal.addEventListener('abort', () => p.abort());
   const final = await new Promise<PipelineState>((resolve) => {
     p.onState((state) => FINAL.includes(state) && resolve(state));
     p.start();
-  });
+  }).finally(() => signals.dispose());
   const m = p.status().metrics;
   log.info(`${p.id}: ${final}; ${m.framesOut} frames written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
   if (final === 'failed') {
     process.stderr.write(`stream-sr: ${p.lastError?.message ?? 'the pipeline failed'}\n`);
     return 1;
   }
-  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
-  return 0;
+  return signals.exitCode() ?? 0;
 }
 
 export const runCommand: CommandModule = {

@@ -6,6 +6,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { loadPipelineFile } from '../pipeline/pipeline-file.js';
+import { StopSignals } from '../pipeline/signals.js';
 import { SupervisedPipeline } from '../pipeline/supervisor.js';
 import { createApiServer } from '../service/api-server.js';
 import { checkExposure, parseListen, type ListenAddress } from '../service/listen.js';
@@ -46,14 +47,6 @@ function listen(server: Server, addr: ListenAddress): Promise<ListenAddress> {
   });
 }
 
-/** First SIGINT/SIGTERM drains every pipeline and exits 0; a second one finalizes at once. */
-function onStopSignals(first: (sig: NodeJS.Signals) => void, second: () => void): void {
-  let count = 0;
-  const handler = (sig: NodeJS.Signals): void => (count++ === 0 ? first(sig) : second());
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-}
-
 async function serve(args: { pipelines: string[]; listen: string; token?: string; verbose: boolean; quiet: boolean }): Promise<void> {
   const log = loggerFromArgs(args);
   if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
@@ -66,17 +59,18 @@ async function serve(args: { pipelines: string[]; listen: string; token?: string
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   log.info(`serving ${pipelines.size} pipeline${pipelines.size === 1 ? '' : 's'} (${[...pipelines.keys()].join(', ')}); API on http://${host}:${addr.port}${token ? ' (bearer token required)' : ''}`);
   for (const p of pipelines.values()) p.start();
+  // The first SIGINT/SIGTERM drains every pipeline and exits 0; a second one finalizes at once.
+  let signals: StopSignals | undefined;
   await new Promise<void>((resolve) => {
-    onStopSignals(
-      (sig) => {
-        log.info(`${sig}: draining every pipeline (sources stop, frames in flight finish, outputs are finalized); again to stop at once`);
-        server.close();
-        server.closeAllConnections();
-        void Promise.all([...pipelines.values()].map((p) => p.stop())).then(() => resolve());
-      },
-      () => [...pipelines.values()].forEach((p) => p.abort()),
-    );
+    signals = new StopSignals((sig) => {
+      log.info(`${sig}: draining every pipeline (sources stop, frames in flight finish, outputs are finalized); again to stop at once`);
+      server.close();
+      server.closeAllConnections();
+      void Promise.all([...pipelines.values()].map((p) => p.stop())).then(() => resolve());
+    });
+    signals.hardSignal.addEventListener('abort', () => [...pipelines.values()].forEach((p) => p.abort()));
   });
+  signals?.dispose();
   log.info('every pipeline stopped and its outputs finalized');
 }
 

@@ -133,7 +133,7 @@ export class SupervisedPipeline {
   }
 
   private finished(ended: Extract<FromWorker, { type: 'ended' }> | undefined, code: number | null, signal: NodeJS.Signals | null): void {
-    this.totals = addCounters(this.totals, { ...this.current, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms });
+    this.totals = addCounters(this.totals, this.current);
     this.current = { ...EMPTY_METRICS, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms };
     if (this.stopRequested) return this.setState('stopped');
     if (ended && ended.state !== 'failed') return this.setState(ended.state === 'completed' ? 'completed' : 'stopped');
