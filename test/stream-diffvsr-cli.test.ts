@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
-import { clips, decodeRgb, probeVideoFrames } from './helpers/media.js';
+import { clips, decodeRgb, ffmpeg, probeVideoFrames } from './helpers/media.js';
 import { interfaceExport, removeExports } from './helpers/diffvsr.js';
 
 const EXPORT = await interfaceExport();
@@ -40,6 +40,20 @@ t.test('--steps, --reset-threshold and --fp16 reach the runtime', async (t) => {
   const bad = runCli([...base(out('e.mkv')), '--model', EXPORT, '--reset-threshold', '-1']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--reset-threshold -1/);
+});
+
+t.test('frames mode takes --seed and --steps as the default command does', async (t) => {
+  mkdirSync(out('seqs/seq'), { recursive: true });
+  ffmpeg(['-i', clips.small(), '-frames:v', '2', out('seqs/seq/%03d.png')]);
+  const pngs = (name: string, extra: string[]) => {
+    const r = runCli(['frames', '--in_path', out('seqs'), '--out_path', out(name), '--model_id', EXPORT, '--threads', '1', '-q', ...extra]);
+    t.equal(r.code, 0, r.stderr);
+    return decodeRgb(join(out(name), 'seqs', 'seq', '002.png')).frames[0]!;
+  };
+  const a = pngs('fa', ['--seed', '5']);
+  t.ok(pngs('fb', ['--seed', '5']).equals(a), 'same --seed: the same frame');
+  t.notOk(pngs('fc', ['--seed', '6']).equals(a), 'another --seed: another frame');
+  t.notOk(pngs('fd', ['--seed', '5', '--steps', '2']).equals(a), '--steps 2: another frame');
 });
 
 t.test('a missing or incomplete export: one message listing the files and pointing to the README', async (t) => {

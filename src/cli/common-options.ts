@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Device } from '../inference/providers.js';
 import type { SessionSettings } from '../inference/session.js';
+import type { DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
 import { stderrLogger, type Logger } from '../core/log.js';
 import { DEVICES } from '../inference/providers.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -54,6 +55,11 @@ interface SessionArgs {
   readonly imageHeight?: number | undefined;
   readonly imageWidth?: number | undefined;
   readonly scale: number;
+}
+
+/** Diffusion-model options (stream-diffvsr) as every model-running command takes them; other models ignore them. */
+export function diffusionFromArgs(args: { steps?: number | undefined; seed: number; resetThreshold: number }): DiffVsrOptions {
+  return { ...(args.steps !== undefined ? { steps: args.steps } : {}), seed: args.seed, resetThreshold: args.resetThreshold };
 }
 
 /** The session settings every model-running command builds the same way from its options. */

@@ -5,7 +5,7 @@ import type { Logger } from '../core/log.js';
 import type { Device } from '../inference/providers.js';
 import type { LoadModelOptions } from '../models/load.js';
 import { runFramesJob } from '../pipeline/frames-job.js';
-import { loggerFromArgs, logOptions, modelOptions, sessionFromArgs } from './common-options.js';
+import { diffusionFromArgs, loggerFromArgs, logOptions, modelOptions, sessionFromArgs } from './common-options.js';
 import { reportError } from './errors.js';
 import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
@@ -38,13 +38,13 @@ function loadOptions(args: Args, log: Logger): LoadModelOptions {
   const used = TORCH_WEIGHTS.find((name) => args[name] !== undefined);
   if (used) throw new UsageError(`--${used}: stream-sr runs exported ONNX models, not PyTorch weights; export the model and pass its folder or model.json as --model_id`);
   const dev = device(args);
-  const steps = args.num_inference_steps;
+  const steps = args.num_inference_steps ?? args.steps;
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--num_inference_steps ${steps}: must be a whole number of at least 1`);
   return {
     scale: args.scale,
     ...(args.modelDir ? { modelDirs: args.modelDir } : {}),
     session: sessionFromArgs(args, dev, log),
-    ...(steps !== undefined ? { diffusion: { steps } } : {}),
+    diffusion: diffusionFromArgs({ ...args, steps }),
   };
 }
 

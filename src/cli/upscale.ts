@@ -3,7 +3,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import type { Device } from '../inference/providers.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { fixedInputShape, loggerFromArgs, logOptions, modelOptions } from './common-options.js';
+import { diffusionFromArgs, fixedInputShape, loggerFromArgs, logOptions, modelOptions } from './common-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
@@ -54,7 +54,7 @@ async function handler(args: Args): Promise<void> {
       ...(args.fp16 ? { fp16: true } : {}),
       ...(shape ? { fixedInputShape: shape } : {}),
       tiling: tilingFromArgs(args, log),
-      diffusion: { ...(args.steps !== undefined ? { steps: args.steps } : {}), seed: args.seed, resetThreshold: args.resetThreshold },
+      diffusion: diffusionFromArgs(args),
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,
