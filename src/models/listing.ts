@@ -51,7 +51,7 @@ export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.P
       rows.push({ id, scales: '-', size: '-', history: '-', status: `unusable: ${errorMessage(err)}`, location: '-' });
     }
   }
-  const diffvsr = await findDiffVsrExport(DIFFVSR_ID, modelDirs, env).catch(() => undefined);
+  const diffvsr = await findDiffVsrExport(DIFFVSR_ID, modelDirs, env, builtinDir).catch(() => undefined);
   if (diffvsr) rows.push({ id: DIFFVSR_ID, scales: 'x4', size: '-', history: 'yes', status: 'exported', location: diffvsr.dir });
   if (!installed.includes('bicubic')) rows.push({ id: 'bicubic', scales: 'x2,x4', size: '-', history: 'no', status: 'not built: run `make models`', location: '-' });
   for (const entry of CATALOG) {

@@ -17,7 +17,8 @@ export function searchPath(modelDirs: readonly string[] = [], env: NodeJS.Proces
   return [...modelDirs, ...fromEnv, builtinDir].map((d) => resolve(d));
 }
 
-function looksLikePath(name: string): boolean {
+/** A model named by a path (to model.json or its folder) rather than by id. */
+export function looksLikePath(name: string): boolean {
   return name.endsWith('.json') || name.includes('/') || name.includes('\\');
 }
 

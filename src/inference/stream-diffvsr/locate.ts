@@ -7,15 +7,14 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../../core/errors.js';
-import { packageRoot } from '../../core/package-root.js';
+import { looksLikePath, searchPath } from '../../models/registry.js';
 import { EXPECTED_FILES, EXPORT_HELP, EXPORT_MANIFEST, missingFiles, missingGraphs, parseExport, type DiffVsrExport } from './export-manifest.js';
 
 export const DIFFVSR_ID = 'stream-diffvsr';
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
-const looksLikePath = (name: string): boolean => name.includes('/') || name.includes('\\') || name.endsWith('.json');
 
 /** Reads, validates and completeness-checks the export whose manifest is at `path`. */
 export async function readExport(path: string): Promise<DiffVsrExport> {
@@ -47,11 +46,6 @@ function notAnExport(dir: string, asked: string): UsageError {
   return new UsageError(`model '${asked}': ${dir} is not a complete Stream-DiffVSR export; missing: ${missing.join(', ')} (${EXPORT_HELP})`);
 }
 
-function searchDirs(modelDirs: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const fromEnv = (env.STREAM_SR_MODEL_PATH ?? '').split(delimiter).filter(Boolean);
-  return [...modelDirs, ...fromEnv, join(packageRoot(), 'models')].map((d) => resolve(d));
-}
-
 async function byPath(name: string): Promise<DiffVsrExport | undefined> {
   const path = resolve(name);
   if (basename(path) === EXPORT_MANIFEST && existsSync(path)) return readExport(path);
@@ -66,8 +60,8 @@ async function byPath(name: string): Promise<DiffVsrExport | undefined> {
   return undefined;
 }
 
-async function byId(modelDirs: readonly string[], env: NodeJS.ProcessEnv): Promise<DiffVsrExport> {
-  const dirs = searchDirs(modelDirs, env);
+async function byId(modelDirs: readonly string[], env: NodeJS.ProcessEnv, builtinDir: string | undefined): Promise<DiffVsrExport> {
+  const dirs = searchPath(modelDirs, env, builtinDir);
   for (const dir of dirs) {
     for (const candidate of [dir, join(dir, DIFFVSR_ID), join(dir, DIFFVSR_ID, 'export')]) {
       if (existsSync(join(candidate, EXPORT_MANIFEST))) return readExport(join(candidate, EXPORT_MANIFEST));
@@ -82,8 +76,8 @@ async function byId(modelDirs: readonly string[], env: NodeJS.ProcessEnv): Promi
  * The export `name` asks for, or undefined when `name` is another kind of model (an image model id
  * or a model.json path), which the ordinary registry then resolves.
  */
-export async function findDiffVsrExport(name: string, modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<DiffVsrExport | undefined> {
-  if (name === DIFFVSR_ID) return byId(modelDirs, env);
+export async function findDiffVsrExport(name: string, modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir?: string): Promise<DiffVsrExport | undefined> {
+  if (name === DIFFVSR_ID) return byId(modelDirs, env, builtinDir);
   if (looksLikePath(name)) return byPath(name);
   return undefined;
 }
