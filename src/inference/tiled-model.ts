@@ -140,8 +140,9 @@ export class TiledModel implements SrModel {
     const inRect = { x: t.x, y: t.y, width: t.width, height: t.height };
     const outRect = { x: t.x * s, y: t.y * s, width: t.width * s, height: t.height * s };
     const { current, previousInput, previousOutput } = window;
-    const sameInput = previousInput && previousInput.info.width === current.info.width && previousInput.info.height === current.info.height;
-    const sameOutput = previousOutput && previousOutput.info.width === current.info.width * s && previousOutput.info.height === current.info.height * s;
+    // A model without history never reads them: no crops to make for it.
+    const sameInput = this.usesHistory && previousInput && previousInput.info.width === current.info.width && previousInput.info.height === current.info.height;
+    const sameOutput = this.usesHistory && previousOutput && previousOutput.info.width === current.info.width * s && previousOutput.info.height === current.info.height * s;
     return {
       current: cropFrame(current, inRect),
       previousInput: sameInput ? cropFrame(previousInput, inRect) : null,
