@@ -81,7 +81,7 @@ bench: models samples
 	@mkdir -p bench
 	$(NODE) dist/src/bench/run-bench.js --out bench/bench.json
 	$(NODE) dist/src/bench/models-bench.js --input $(SAMPLE) --out bench/models.json --ncnn-dir ../shared/data/models/realesrgan
-	$(NODE) --expose-gc dist/src/bench/diffvsr-bench.js --frames 30 --out bench/diffvsr.json
+	$(MAKE) --no-print-directory bench-diffvsr
 
 # Stream-DiffVSR runtime alone: TypeScript-side ms per 720p frame and RSS, on interface graphs.
 bench-diffvsr: build

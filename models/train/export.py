@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 
-import numpy as np
 import torch
 
 from net import CausalSR, macs_per_lr_pixel

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lastValueFrom, from, toArray } from 'rxjs';
 import type { Frame, VideoInfo } from '../../src/core/frame.js';
-import { scaledInfo } from '../../src/core/frame.js';
 import { memoryLogger } from '../../src/core/log.js';
 import { loadModel } from '../../src/models/load.js';
 import { superResolve } from '../../src/operators/super-resolve.js';
@@ -41,4 +40,3 @@ export async function upscaleThroughOperator(model: string, scale: number, frame
   }
 }
 
-export { scaledInfo };

@@ -4,7 +4,7 @@
  * constant text embedding. Every problem names the file and the field.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { SchedulerConfig, TimestepSpacing } from './scheduler.js';
 
@@ -103,8 +103,7 @@ function parseScheduler(s: Json, r: Reader): SchedulerConfig {
   const w = 'scheduler';
   const num = (k: string, fallback?: number) => r.get(s, k, w, isNumber, 'a number', fallback);
   const nums = (k: string) => r.get(s, k, w, isNumbers, 'a list of numbers');
-  const prediction = r.get(s, 'prediction_type', w, (v): v is string => v === 'v_prediction', "'v_prediction'");
-  void prediction;
+  r.get(s, 'prediction_type', w, (v): v is string => v === 'v_prediction', "'v_prediction'"); // checked, not used: the runtime is v-prediction only
   const spacing = r.get(s, 'timestep_spacing', w, (v): v is TimestepSpacing => v === 'trailing' || v === 'leading' || v === 'linspace', "'trailing', 'leading' or 'linspace'");
   const timesteps = nums('timesteps');
   const alphasCumprodT = nums('alphas_cumprod_t');
@@ -188,7 +187,3 @@ export function missingFiles(exp: DiffVsrExport): string[] {
 
 /** The files a complete fp32 export holds (for messages about a folder without a manifest). */
 export const EXPECTED_FILES = [EXPORT_MANIFEST, 'empty_prompt_embeds.f32', 'flow.onnx', 'warp_encode.onnx', 'controlnet.onnx', 'controlnet.onnx.data', 'unet.onnx', 'unet.onnx.data', 'tae_decode.onnx', 'tae_decode_temporal.onnx'];
-
-export function manifestPathIn(dir: string): string {
-  return join(dir, EXPORT_MANIFEST);
-}
