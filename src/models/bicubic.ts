@@ -23,6 +23,19 @@ export function cubicPhaseTaps(scale: number, phase: number, a: number): number[
   return taps;
 }
 
+/** The s*s x 5 x 5 kernels of a half-pixel bicubic upscale by s, one per output phase (row-major phases). */
+export function bicubicPhaseWeights(scale: number, a: number): number[] {
+  const weights: number[] = [];
+  for (let py = 0; py < scale; py++) {
+    for (let px = 0; px < scale; px++) {
+      const wy = cubicPhaseTaps(scale, py, a);
+      const wx = cubicPhaseTaps(scale, px, a);
+      for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) weights.push(wy[r]! * wx[c]!);
+    }
+  }
+  return weights;
+}
+
 /**
  * Bicubic upscale as an ONNX graph: edge-replicating pad, one 5x5 convolution that computes all
  * s*s output phases at once, and DepthToSpace to interleave them. Identical to a cubic Resize with
@@ -32,14 +45,7 @@ export function cubicPhaseTaps(scale: number, phase: number, a: number): number[
 export function bicubicModel(scale: number, a = -0.6): Uint8Array {
   const g = new GraphBuilder(`bicubic_x${scale}`);
   g.input('input', 'float32', [1, 3, 'height', 'width']);
-  const weights: number[] = [];
-  for (let py = 0; py < scale; py++) {
-    for (let px = 0; px < scale; px++) {
-      const wy = cubicPhaseTaps(scale, py, a);
-      const wx = cubicPhaseTaps(scale, px, a);
-      for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) weights.push(wy[r]! * wx[c]!);
-    }
-  }
+  const weights = bicubicPhaseWeights(scale, a);
   g.constant('planes_shape', 'int64', [4], [3, 1, 0, 0]);
   g.constant('pads', 'int64', [8], [0, 0, 2, 2, 0, 0, 2, 2]);
   g.constant('phase_weights', 'float32', [scale * scale, 1, 5, 5], weights);

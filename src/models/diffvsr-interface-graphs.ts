@@ -13,7 +13,7 @@
  */
 import { GraphBuilder, encodeModel, type AttributeValue, type Dim } from '../onnx/graph.js';
 import { FEATURES, RESIDUALS, RESIDUAL_LEVELS } from '../inference/stream-diffvsr/interface.js';
-import { cubicPhaseTaps } from './bicubic.js';
+import { bicubicPhaseWeights } from './bicubic.js';
 
 export interface InterfaceChannels {
   /** Channels of down_res_0..11 and mid_res. */
@@ -66,14 +66,7 @@ class Builder extends GraphBuilder {
    * cubic Resize, several times faster in ONNX Runtime.
    */
   bicubic4(x: string, channels: number): string {
-    const weights: number[] = [];
-    for (let py = 0; py < 4; py++) {
-      for (let px = 0; px < 4; px++) {
-        const wy = cubicPhaseTaps(4, py, -0.75);
-        const wx = cubicPhaseTaps(4, px, -0.75);
-        for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) weights.push(wy[r]! * wx[c]!);
-      }
-    }
+    const weights = bicubicPhaseWeights(4, -0.75);
     const planes = this.op('Reshape', [x, this.ints([channels, 1, 0, 0])]);
     const padded = this.op('Pad', [planes, this.ints([0, 0, 2, 2, 0, 0, 2, 2])], { mode: 'edge' });
     const phases = this.op('Conv', [padded, this.constant(`k${this.n++}`, 'float32', [16, 1, 5, 5], weights)], { kernel_shape: [5, 5] });
