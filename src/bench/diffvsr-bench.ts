@@ -71,8 +71,8 @@ if (tmp) await writeInterfaceExport(tmp, { sizes: [[h, w]], channels: values.cha
 let sessionMs = 0;
 const model = await loadModel(dir, {
   scale: 4,
-  session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger },
-  diffusion: { fused: values.fused, onRun: (_g, _f, _o, ms) => (sessionMs += ms) },
+  session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
+  diffusion: { fused: values.fused },
 });
 await model.configure(info());
 const tsMs: number[] = [];
