@@ -46,10 +46,10 @@ class Clips:
     """The clip bank in memory (HR uint8 N x T x 256 x 256 x 3, LR clean and degraded at the configured
     scale), gathered from the per-photo shards; `refresh` picks up shards written since."""
 
-    def __init__(self, folder, split, scale, required=True):
+    def __init__(self, folder, split, scale):
         self.folder, self.split, self.scale, self.loaded = folder, split, scale, set()
         self.hr = self.lr = self.lr_deg = None
-        if not self.refresh() and required:
+        if not self.refresh():
             raise SystemExit(f'no {split} clips in {folder}: run make_clips.py first')
 
     def refresh(self):
@@ -184,17 +184,7 @@ def flicker(x):
 
 
 @torch.no_grad()
-def validate(model, clips, scale, video=None):
-    out = validate_clips(model, clips, scale)
-    if video is not None:
-        v = validate_clips(model, video, scale)
-        out.update({f'video_{k}': v[k] for k in ('psnr_y', 'psnr_y_no_history', 'psnr_y_bicubic', 'gain_db', 'flicker',
-                                                  'flicker_no_history', 'flicker_bicubic', 'warp_error', 'still_error')})
-    return out
-
-
-@torch.no_grad()
-def validate_clips(model, clips, scale):
+def validate(model, clips, scale):
     model.eval()
     lr, hr = to_tensor(clips.lr[:]), to_tensor(clips.hr[:])
     side = 64  # LR pixels: the centre of each clip, so that x2 validation costs what x4's does
@@ -203,8 +193,8 @@ def validate_clips(model, clips, scale):
         lr = lr[..., o:o + side, o:o + side]
         hr = hr[..., o * scale:(o + side) * scale, o * scale:(o + side) * scale]
     border = scale
-    res = {'psnr_y': 0.0, 'psnr_y_no_history': 0.0, 'psnr_y_bicubic': 0.0, 'warp_error': 0.0, 'still_error': 0.0}
-    flick = {'flicker': 0.0, 'flicker_no_history': 0.0, 'flicker_bicubic': 0.0, 'flicker_gt': 0.0}
+    res = {'psnr_y': 0.0, 'psnr_y_no_history': 0.0, 'psnr_y_bicubic': 0.0, 'warp_error': 0.0, 'still_error': 0.0,
+           'flicker': 0.0, 'flicker_no_history': 0.0, 'flicker_bicubic': 0.0}
     chunks = list(range(0, len(lr), 16))
     for i in chunks:
         l, h = lr[i:i + 16], hr[i:i + 16]
@@ -219,12 +209,12 @@ def validate_clips(model, clips, scale):
         res['psnr_y'] += psnr_y(out, h, border)
         res['psnr_y_no_history'] += psnr_y(lone, h, border)
         res['psnr_y_bicubic'] += psnr_y(bic, h, border)
-        flick['flicker'] += flicker(out) - flicker(h)
-        flick['flicker_no_history'] += flicker(lone) - flicker(h)
-        flick['flicker_bicubic'] += flicker(bic) - flicker(h)
+        truth = flicker(h)
+        res['flicker'] += flicker(out) - truth
+        res['flicker_no_history'] += flicker(lone) - truth
+        res['flicker_bicubic'] += flicker(bic) - truth
     model.train()
-    out = {k: round(v / len(chunks), 4) for k, v in {**res, **flick}.items()}
-    del out['flicker_gt']
+    out = {k: round(v / len(chunks), 4) for k, v in res.items()}
     out['gain_db'] = round(out['psnr_y'] - out['psnr_y_bicubic'], 4)
     return out
 
@@ -272,7 +262,6 @@ def main():
     os.makedirs(args.run, exist_ok=True)
     clips_dir = cfg['clips'] if os.path.isabs(cfg['clips']) else os.path.join(HERE, cfg['clips'])
     train, val = Clips(clips_dir, 'train', cfg['scale']), Clips(clips_dir, 'val', cfg['scale'])
-    video = Clips(clips_dir, 'valvideo', cfg['scale'], required=False)
     torch.manual_seed(cfg['seed'])
     rng = np.random.default_rng(cfg['seed'])
     random.seed(cfg['seed'])
@@ -323,7 +312,7 @@ def main():
         if step % 50 == 0 and train.refresh():
             print(f'training clips: {len(train)} from {len(train.loaded)} photos', file=sys.stderr, flush=True)
         if step % cfg['eval_every'] == 0 or step == cfg['steps']:
-            metrics = validate(model, val, cfg['scale'], video if video.hr is not None else None)
+            metrics = validate(model, val, cfg['scale'])
             record = {'step': step, 'time': round(time.time()), 'lr': learning_rate(cfg, step), **metrics}
             log.write(json.dumps(record) + '\n')
             log.flush()
