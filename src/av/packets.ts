@@ -14,7 +14,8 @@ export function duplicateCopyPacket(packet: CopyPacket): CopyPacket {
     duration: p.duration,
     stream_index: p.stream_index,
     flags: p.flags,
-    data: p.data,
+    // data carries FFmpeg's 64 bytes of padding beyond size; a packet made from all of it grows by 64
+    data: p.data.subarray(0, p.size),
   } as unknown as Beamcoder.Packet);
   return { streamIndex: packet.streamIndex, handle: copy };
 }

@@ -1,13 +1,13 @@
 import type { Beamcoder } from './beamcoder.js';
 import { beamcoder } from './beamcoder.js';
-import type { ColorInfo } from '../core/frame.js';
+import type { ColorInfo, NativePicture } from '../core/frame.js';
 import type { Rational } from '../core/rational.js';
+import { levelTable, quantiseLevels } from '../core/levels.js';
 import { scaleColorOptions } from './color.js';
 import { formatTraits } from './pixel-formats.js';
 
 /** Accurate swscale paths: the fast yuv→rgb path is off by 2.5 levels on average (platform notes). */
 const SWS_FLAGS = 'flags=bicubic+accurate_rnd+full_chroma_int+full_chroma_inp+bitexact';
-const FLOAT_RGB = 'gbrpf32le';
 
 export interface PictureFormat {
   readonly width: number;
@@ -19,6 +19,16 @@ export interface PictureFormat {
 }
 
 type AvFrame = Beamcoder.Frame;
+
+/** A decoded beamcoder frame as the opaque picture frames carry between stages. */
+export function nativePicture(frame: AvFrame): NativePicture {
+  return { handle: frame };
+}
+
+/** The beamcoder frame behind a native picture (only src/av looks inside). */
+export function avFrameOf(picture: NativePicture): AvFrame {
+  return picture.handle as AvFrame;
+}
 
 export async function makeFilterer(input: PictureFormat, output: string, spec: string): Promise<Beamcoder.Filterer> {
   return beamcoder().filterer({
@@ -44,99 +54,174 @@ export async function runFilter(filterer: Beamcoder.Filterer, frame: AvFrame): P
   return out;
 }
 
-/** Copies G,B,R float planes (with line padding) into one planar R,G,B Float32Array. */
-export function floatPlanesToRgb(frame: AvFrame): Float32Array {
-  const { width, height } = frame;
-  const size = width * height;
-  const rgb = new Float32Array(3 * size);
-  const order = [2, 0, 1]; // gbrp stores G,B,R; we want R,G,B
-  order.forEach((plane, c) => {
-    const buf = frame.data[plane]!;
-    const stride = frame.linesize[plane]! / 4;
-    const src = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
-    if (stride === width) rgb.set(src.subarray(0, size), c * size);
-    else for (let y = 0; y < height; y++) rgb.set(src.subarray(y * stride, y * stride + width), c * size + y * width);
-  });
-  return rgb;
-}
-
-/** swscale's SIMD paths want planes and lines on 32-byte boundaries. */
-function aligned(rgb: Float32Array, width: number, height: number): boolean {
-  return rgb.byteOffset % 32 === 0 && (width * height * 4) % 32 === 0 && (width * 4) % 32 === 0;
-}
-
 /**
- * Wraps planar RGB floats as a G,B,R frame without copying when the layout allows (the frame keeps
- * the JS buffer alive until FFmpeg lets go of it); copies line by line otherwise.
+ * The integer planar RGB format float pictures go through: 8-bit levels for sources and outputs of
+ * up to 8 bits, 10/12/16-bit above, so k maps to exactly k/(2^n−1) on both sides.
  */
-function rgbToFloatPlanes(rgb: Float32Array, width: number, height: number): AvFrame {
-  const size = width * height;
-  if (aligned(rgb, width, height)) {
-    const plane = (c: number) => Buffer.from(rgb.buffer, rgb.byteOffset + c * size * 4, size * 4);
-    return beamcoder().frame({ width, height, format: FLOAT_RGB, linesize: [width * 4, width * 4, width * 4], data: [plane(1), plane(2), plane(0)] });
-  }
-  const frame = beamcoder().frame({ width, height, format: FLOAT_RGB }).alloc();
-  const order = [2, 0, 1];
-  order.forEach((plane, c) => {
-    const buf = frame.data[plane]!;
-    const stride = frame.linesize[plane]! / 4;
-    const dst = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
-    const src = rgb.subarray(c * size, (c + 1) * size);
-    if (stride === width) dst.set(src);
-    else for (let y = 0; y < height; y++) dst.set(src.subarray(y * width, (y + 1) * width), y * stride);
-  });
-  return frame;
+function integerRgb(depth: number): { format: string; depth: number } {
+  if (depth <= 8) return { format: 'gbrp', depth: 8 };
+  if (depth <= 10) return { format: 'gbrp10le', depth: 10 };
+  if (depth <= 12) return { format: 'gbrp12le', depth: 12 };
+  return { format: 'gbrp16le', depth: 16 };
 }
+
+/** gbrp planes are stored G, B, R; frames hold R, G, B. */
+const GBR_PLANE_OF_RGB = [2, 0, 1] as const;
 
 /** The filter that turns decoded pictures into RGB: accurate swscale, the stream's matrix and range. */
 export function toRgbFilterSpec(input: PictureFormat, size?: { width: number; height: number }): string {
   const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
-  const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)];
-  // FFmpeg 5.1's swscale turns gray into green when writing planar float RGB (it reads absent
-  // chroma as 0, not as neutral); widening to 4:4:4 first gives neutral chroma, losslessly.
-  const widen = formatTraits(input.pixelFormat).family === 'gray' ? 'format=yuv444p16le,' : '';
-  return `${widen}scale=${opts.join(':')}`;
+  return `scale=${[...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)].join(':')}`;
 }
 
-/** Decoded pictures in any format → planar float RGB 0..1, by swscale, honouring matrix and range. */
+/**
+ * Decoded pictures in any format → planar float RGB, by swscale into integer planar RGB of the
+ * source's depth (accurate rounding, the stream's matrix and range), then level k → k/(2^n−1)
+ * exactly. swscale's own float output (gbrpf32le) maps 8-bit k to about k/256, hence the detour.
+ */
 export class ToFloatRgb {
-  private constructor(private readonly filterer: Beamcoder.Filterer) {}
+  private constructor(
+    private readonly filterer: Beamcoder.Filterer,
+    private readonly depth: number,
+  ) {}
 
   /** `size`: scale to this picture size too (a live stream whose resolution changed mid-run). */
   static async create(input: PictureFormat, size?: { width: number; height: number }): Promise<ToFloatRgb> {
-    return new ToFloatRgb(await makeFilterer(input, FLOAT_RGB, toRgbFilterSpec(input, size)));
+    const rgb = integerRgb(formatTraits(input.pixelFormat).depth);
+    return new ToFloatRgb(await makeFilterer(input, rgb.format, toRgbFilterSpec(input, size)), rgb.depth);
   }
 
   async convert(frame: AvFrame): Promise<Float32Array> {
-    return floatPlanesToRgb(await runFilter(this.filterer, frame));
+    return planesToFloat(await runFilter(this.filterer, frame), this.depth);
   }
 }
 
-/** Planar float RGB 0..1 → the encoder's pixel format, by swscale, with the output's matrix and range. */
+/** Integer G,B,R planes (with line padding) → one planar R,G,B Float32Array of exact levels. */
+export function planesToFloat(frame: AvFrame, depth: number): Float32Array {
+  const { width, height } = frame;
+  const size = width * height;
+  const table = levelTable(depth);
+  const rgb = new Float32Array(3 * size);
+  const bytes = depth > 8 ? 2 : 1;
+  GBR_PLANE_OF_RGB.forEach((plane, c) => {
+    const buf = frame.data[plane]!;
+    const stride = frame.linesize[plane]! / bytes;
+    const src = bytes === 1 ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint16Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 2));
+    let o = c * size;
+    for (let y = 0; y < height; y++) {
+      const row = y * stride;
+      for (let x = 0; x < width; x++) rgb[o++] = table[src[row + x]!]!;
+    }
+  });
+  return rgb;
+}
+
+/**
+ * Planar float RGB → the encoder's pixel format: round(clamp(x)·(2^n−1)) into integer planar RGB
+ * of the target's depth (NaN throws), then swscale with the output's matrix and range.
+ */
 export class FromFloatRgb {
   private constructor(
-    private readonly filterer: Beamcoder.Filterer,
+    private readonly filterer: Beamcoder.Filterer | null,
     private readonly target: PictureFormat,
+    private readonly rgb: { format: string; depth: number },
   ) {}
 
   static async create(target: PictureFormat): Promise<FromFloatRgb> {
+    const rgb = integerRgb(formatTraits(target.pixelFormat).depth);
+    if (target.pixelFormat === rgb.format) return new FromFloatRgb(null, target, rgb);
     const opts = [SWS_FLAGS, ...scaleColorOptions('out', target.pixelFormat, target.color)];
-    const input: PictureFormat = { ...target, pixelFormat: FLOAT_RGB };
-    return new FromFloatRgb(await makeFilterer(input, target.pixelFormat, `scale=${opts.join(':')}`), target);
+    const input: PictureFormat = { ...target, pixelFormat: rgb.format };
+    return new FromFloatRgb(await makeFilterer(input, target.pixelFormat, `scale=${opts.join(':')}`), target, rgb);
   }
 
+  /** Throws NotANumberError (core/levels) when a value is NaN. */
   async convert(rgb: Float32Array, pts: number, duration: number): Promise<AvFrame> {
-    const planes = rgbToFloatPlanes(rgb, this.target.width, this.target.height);
+    const planes = floatToPlanes(rgb, this.target.width, this.target.height, this.rgb.format, this.rgb.depth);
     planes.pts = pts;
     planes.pkt_duration = duration;
-    const out = await runFilter(this.filterer, planes);
-    out.pts = pts;
-    out.pkt_duration = duration;
-    out.color_range = this.target.color.range;
-    out.colorspace = this.target.color.matrix;
-    out.color_primaries = this.target.color.primaries;
-    out.color_trc = this.target.color.transfer;
-    out.sample_aspect_ratio = [this.target.sampleAspect.num, this.target.sampleAspect.den];
-    return out;
+    const out = this.filterer ? await runFilter(this.filterer, planes) : planes;
+    return tagFrame(out, this.target, pts, duration);
+  }
+}
+
+/** Float R,G,B planes → a new integer G,B,R frame of `depth` bits. */
+function floatToPlanes(rgb: Float32Array, width: number, height: number, format: string, depth: number): AvFrame {
+  const size = width * height;
+  const frame = beamcoder().frame({ width, height, format }).alloc();
+  const bytes = depth > 8 ? 2 : 1;
+  const row = bytes === 1 ? new Uint8Array(width) : new Uint16Array(width);
+  GBR_PLANE_OF_RGB.forEach((plane, c) => {
+    const buf = frame.data[plane]!;
+    const stride = frame.linesize[plane]! / bytes;
+    const dst = bytes === 1 ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint16Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 2));
+    if (stride === width) {
+      quantiseLevels(rgb, depth, dst.subarray(0, size), c * size, size);
+    } else {
+      for (let y = 0; y < height; y++) {
+        quantiseLevels(rgb, depth, row, c * size + y * width, width);
+        dst.set(row, y * stride);
+      }
+    }
+  });
+  return frame;
+}
+
+/** Sets the output's timestamps and colour tags on a frame about to be encoded. */
+export function tagFrame(frame: AvFrame, target: PictureFormat, pts: number, duration: number): AvFrame {
+  frame.pts = pts;
+  frame.pkt_duration = duration;
+  frame.color_range = target.color.range;
+  frame.colorspace = target.color.matrix;
+  frame.color_primaries = target.color.primaries;
+  frame.color_trc = target.color.transfer;
+  frame.sample_aspect_ratio = [target.sampleAspect.num, target.sampleAspect.den];
+  // a decoder's picture type would force keyframes in libx264 (ffmpeg clears it before encoding too)
+  frame.pict_type = null;
+  return frame;
+}
+
+/**
+ * Native pictures → native pictures of another format, size or colour description, by swscale in
+ * its accurate mode: the one conversion between a native model's output (or the source) and the
+ * encoder. `same` tells when nothing needs converting at all.
+ */
+export class NativeConverter {
+  private constructor(private readonly filterer: Beamcoder.Filterer | null) {}
+
+  static needed(from: PictureFormat, to: PictureFormat): boolean {
+    return from.pixelFormat !== to.pixelFormat || from.width !== to.width || from.height !== to.height || (formatTraits(from.pixelFormat).family !== 'rgb' && (from.color.matrix !== to.color.matrix || from.color.range !== to.color.range) && known(from.color) && known(to.color));
+  }
+
+  static async create(from: PictureFormat, to: PictureFormat): Promise<NativeConverter> {
+    if (!NativeConverter.needed(from, to)) return new NativeConverter(null);
+    const dims = from.width !== to.width || from.height !== to.height ? [`w=${to.width}`, `h=${to.height}`] : [];
+    const opts = [...dims, SWS_FLAGS, ...scaleColorOptions('in', from.pixelFormat, from.color), ...scaleColorOptions('out', to.pixelFormat, to.color)];
+    return new NativeConverter(await makeFilterer(from, to.pixelFormat, `scale=${opts.join(':')}`));
+  }
+
+  async convert(frame: AvFrame): Promise<AvFrame> {
+    return this.filterer ? runFilter(this.filterer, frame) : frame;
+  }
+}
+
+/** A colour description swscale can act on (an unknown one is passed through as it is). */
+function known(color: ColorInfo): boolean {
+  return color.range !== 'unknown' || color.matrix !== 'unknown';
+}
+
+/**
+ * swscale's scaler on native pictures, keeping the format (and so the matrix and range): the
+ * `bicubic` model, exactly as ffmpeg's `scale=iw*s:ih*s:flags=bicubic`.
+ */
+export class NativeScaler {
+  private constructor(private readonly filterer: Beamcoder.Filterer) {}
+
+  static async create(input: PictureFormat, width: number, height: number, flags: string): Promise<NativeScaler> {
+    return new NativeScaler(await makeFilterer(input, input.pixelFormat, `scale=w=${width}:h=${height}:flags=${flags}`));
+  }
+
+  async scale(frame: AvFrame): Promise<AvFrame> {
+    return runFilter(this.filterer, frame);
   }
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../core/log.js';
 import type { Frame, VideoInfo } from '../core/frame.js';
+import type { ModelState } from '../inference/sr-model.js';
 import { loadModel } from '../models/load.js';
 import { writeInterfaceExport } from '../models/diffvsr-interface-export.js';
 import { REAL_CHANNELS } from '../models/diffvsr-interface-graphs.js';
@@ -47,7 +48,7 @@ function info(): VideoInfo {
 function frame(index: number): Frame {
   const rgb = new Float32Array(3 * h * w);
   for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb[(c * h + y) * w + x] = 0.5 + 0.4 * Math.sin(0.07 * (x + index) + 0.05 * y + c);
-  return { info: info(), pts: index, duration: 1, index, rgb };
+  return { info: info(), pts: index, duration: 1, index, layout: 'rgb-float', rgb };
 }
 
 /** RSS after two full collections with a turn of the event loop between (external buffers are freed in finalizers). */
@@ -74,20 +75,19 @@ const model = await loadModel(dir, {
   session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
   diffusion: { fused: values.fused },
 });
-await model.configure(info());
+await model.configure(info(), 'rgb-float');
 const tsMs: number[] = [];
 const totalMs: number[] = [];
 const rss: Record<string, number> = {};
-let previous: Frame | null = null;
+let state: ModelState | undefined;
 for (let i = 0; i < frames; i++) {
   const current = frame(i);
   sessionMs = 0;
   const t0 = performance.now();
-  await model.upscale({ current, previousInput: previous, previousOutput: null });
+  ({ state } = await model.upscale(current, state));
   const total = performance.now() - t0;
   totalMs.push(total);
   tsMs.push(total - sessionMs);
-  previous = current;
   if (rssAt.has(i + 1)) rss[String(i + 1)] = Math.round((await rssMb()) * 10) / 10;
 }
 await model.dispose();

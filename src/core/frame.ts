@@ -13,7 +13,7 @@ export interface ColorInfo {
 export interface VideoInfo {
   readonly width: number;
   readonly height: number;
-  /** The pixel format the stream is coded in (e.g. 'yuv420p10le'); frames between stages are float RGB. */
+  /** The pixel format the stream is coded in (e.g. 'yuv420p10le'); 'native' frames hold pictures in it. */
   readonly pixelFormat: string;
   /** Time base of every pts and duration of this stream's frames. */
   readonly timeBase: Rational;
@@ -25,10 +25,20 @@ export interface VideoInfo {
 }
 
 /**
- * One picture in the causal stream. Pixels are planar float RGB in 0..1 (R plane, G plane, B plane,
- * width*height each): the model's working format, produced and consumed by swscale in the adapters.
+ * How a stage holds pixels, negotiated once before the first frame (libavfilter's query_formats):
+ * - 'rgb-float': planar float RGB, R plane then G then B, each level exactly k/(2^n−1) (core/levels);
+ * - 'native': the decoded picture in `info.pixelFormat` (8/10-bit YUV, RGB, gray...), untouched.
  */
-export interface Frame {
+export type PixelLayout = 'rgb-float' | 'native';
+
+/** A decoded picture held by src/av (a beamcoder frame); opaque to every other folder. */
+export interface NativePicture {
+  readonly handle: unknown;
+}
+
+export type Pixels = { readonly layout: 'rgb-float'; readonly rgb: Float32Array } | { readonly layout: 'native'; readonly picture: NativePicture };
+
+interface FrameProps {
   readonly info: VideoInfo;
   /** In info.timeBase; copied through every operator, never recomputed. */
   readonly pts: number;
@@ -36,7 +46,6 @@ export interface Frame {
   readonly duration: number;
   /** Position in decode order; gaps reveal dropped frames. */
   readonly index: number;
-  readonly rgb: Float32Array;
   /**
    * Set on the first frame after a break in the stream (reconnect, resolution change): history
    * from before it must not be used.
@@ -46,24 +55,39 @@ export interface Frame {
   readonly arrivedAt?: number;
 }
 
+/** One picture in the causal stream, in the layout its stage negotiated. */
+export type Frame = FrameProps & Pixels;
+export type RgbFrame = FrameProps & { readonly layout: 'rgb-float'; readonly rgb: Float32Array };
+
+/** The float RGB of a frame in the 'rgb-float' layout; anything else is a negotiation bug. */
+export function rgbOf(frame: Frame): Float32Array {
+  if (frame.layout !== 'rgb-float') throw new Error(`frame ${frame.index} is ${frame.layout}, a stage expected rgb-float: the formats were not negotiated`);
+  return frame.rgb;
+}
+
 export function planeSize(info: Pick<VideoInfo, 'width' | 'height'>): number {
   return info.width * info.height;
 }
 
 /** A frame with new pixels and geometry, keeping pts, duration and index (av_frame_copy_props). */
-export function withPixels(frame: Frame, info: VideoInfo, rgb: Float32Array): Frame {
-  if (rgb.length !== 3 * planeSize(info)) {
-    throw new RangeError(`pixel buffer holds ${rgb.length} values, ${info.width}x${info.height} RGB needs ${3 * planeSize(info)}`);
+export function withPixels(frame: Frame, info: VideoInfo, pixels: Pixels): Frame {
+  if (pixels.layout === 'rgb-float' && pixels.rgb.length !== 3 * planeSize(info)) {
+    throw new RangeError(`pixel buffer holds ${pixels.rgb.length} values, ${info.width}x${info.height} RGB needs ${3 * planeSize(info)}`);
   }
   return {
     info,
     pts: frame.pts,
     duration: frame.duration,
     index: frame.index,
-    rgb,
+    ...pixels,
     ...(frame.discontinuity ? { discontinuity: true } : {}),
     ...(frame.arrivedAt !== undefined ? { arrivedAt: frame.arrivedAt } : {}),
   };
+}
+
+/** Planar float RGB as Pixels. */
+export function rgbPixels(rgb: Float32Array): Pixels {
+  return { layout: 'rgb-float', rgb };
 }
 
 export function scaledInfo(info: VideoInfo, scale: number): VideoInfo {

@@ -45,7 +45,7 @@ function probeFrame(info: VideoInfo, index: number): Frame {
   const { width, height } = info;
   const rgb = new Float32Array(3 * width * height);
   for (let i = 0; i < rgb.length; i++) rgb[i] = ((i * 7919 + index * 104729) % 251) / 250;
-  return { info, pts: index, duration: 1, index, rgb };
+  return { info, pts: index, duration: 1, index, layout: 'rgb-float', rgb };
 }
 
 export interface MemoryEstimate {
@@ -66,16 +66,15 @@ export interface MemoryEstimate {
  */
 export async function measureMemoryPerPixel(model: SrModel, like: VideoInfo, side: number): Promise<MemoryEstimate> {
   const info: VideoInfo = { ...like, width: Math.min(side, like.width), height: Math.min(side, like.height) };
-  await model.configure(info);
+  await model.configure(info, 'rgb-float');
   const meter = memoryMeter();
   const first = probeFrame(info, 0);
   meter.reset();
   const before = meter.current();
-  const output = await model.upscale({ current: first, previousInput: null, previousOutput: null });
+  const step = await model.upscale(first, undefined);
   let peak = meter.peak();
   if (model.usesHistory) {
-    const previousOutput: Frame = { ...first, info: scaledInfo(info, model.scale), rgb: output };
-    await model.upscale({ current: probeFrame(info, 1), previousInput: first, previousOutput });
+    await model.upscale(probeFrame(info, 1), step.state);
     peak = Math.max(peak, meter.peak());
   }
   const pixels = info.width * info.height;

@@ -1,24 +1,49 @@
-import type { Frame, VideoInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, Pixels, VideoInfo } from '../core/frame.js';
 
-/** What one call of a super-resolution model sees: the current frame and, after the first, the one before. */
-export interface HistoryWindow {
-  readonly current: Frame;
-  /** The previous input frame; null on the first frame and after a reset. */
-  readonly previousInput: Frame | null;
-  /** The previous output frame; null on the first frame and after a reset. */
-  readonly previousOutput: Frame | null;
+/**
+ * What a model carries from one frame to the next (previous input and output, a diffusion
+ * runtime's latents...). Opaque to everything but the model that made it: the superResolve
+ * operator holds it and passes it back, so it is the one owner of temporal state.
+ */
+export type ModelState = unknown;
+
+export interface ModelStep {
+  /** The upscaled frame, in the layout the model was configured with. */
+  readonly pixels: Pixels;
+  /** To pass back with the next frame; undefined for models without history. */
+  readonly state?: ModelState;
 }
 
 /**
- * A super-resolution model behind the `superResolve` operator. `configure` is called once before the
- * first frame (FFmpeg's config_output): it checks the input and returns the output description.
+ * A super-resolution model behind the `superResolve` operator. Before the first frame the pipeline
+ * picks one of `layouts` (libavfilter's query_formats) and calls `configure` once with it (FFmpeg's
+ * config_output): the model checks the input and returns the output description. Frames then
+ * arrive in that layout, and come back in it.
  */
 export interface SrModel {
   readonly id: string;
   readonly scale: number;
+  /** True when the model reads state from earlier frames (the pipeline gives it back). */
   readonly usesHistory: boolean;
-  configure(input: VideoInfo): Promise<VideoInfo>;
-  /** Planar float RGB 0..1 of the upscaled current frame. */
-  upscale(window: HistoryWindow): Promise<Float32Array>;
+  /** Pixel layouts the model takes and gives, the cheapest for it first. */
+  readonly layouts: readonly PixelLayout[];
+  configure(input: VideoInfo, layout: PixelLayout): Promise<VideoInfo>;
+  /**
+   * Upscales `frame`. `state` is what this model returned with the previous frame, or undefined on
+   * the first frame, after a discontinuity or a size change, and for models without history.
+   */
+  upscale(frame: Frame, state: ModelState | undefined): Promise<ModelStep>;
   dispose(): Promise<void>;
+}
+
+/**
+ * The layout a pipeline runs a model in, chosen once before the first frame: the source's own when
+ * the model takes it (no conversion in), else the model's first choice (one conversion per frame).
+ */
+export function negotiateLayout(model: SrModel, sourceLayout: PixelLayout): PixelLayout {
+  if (model.layouts.includes(sourceLayout)) return sourceLayout;
+  const layout = model.layouts[0];
+  if (!layout) throw new Error(`model ${model.id} declares no pixel layout`);
+  if (sourceLayout === 'rgb-float') throw new Error(`model ${model.id} takes ${model.layouts.join('/')} pictures; the source gives float RGB only`);
+  return layout;
 }

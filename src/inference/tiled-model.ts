@@ -1,10 +1,10 @@
-import type { Frame, VideoInfo } from '../core/frame.js';
-import { scaledInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { rgbOf, rgbPixels, scaledInfo } from '../core/frame.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { measureMemoryPerPixel, type MemoryEstimate } from './memory-probe.js';
-import type { HistoryWindow, SrModel } from './sr-model.js';
+import type { ModelState, ModelStep, SrModel } from './sr-model.js';
 import { tileGrid, type Tile } from './tile-grid.js';
 import { TileBlender, cropPlanar } from './tile-pixels.js';
 
@@ -40,16 +40,25 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** The state of a tiled run: one inner state per tile, for the grid it was made on. */
+interface TileStates {
+  readonly grid: readonly Tile[];
+  readonly states: readonly (ModelState | undefined)[];
+}
+
 /**
- * Runs any per-frame SrModel on overlapping tiles and blends the overlaps with feathered weights, so
- * that frames larger than the memory allows, or than a fixed-shape engine takes, can be upscaled.
- * History models get the previous input and output cropped to the same tile, so each tile sees the
- * history of its own region. Frames no larger than one tile go to the model untouched.
+ * Runs any SrModel on float RGB on overlapping tiles and blends the overlaps with feathered
+ * weights, so that frames larger than the memory allows, or than a fixed-shape engine takes, can be
+ * upscaled. A history model keeps one state per tile (what it returned for that tile last frame),
+ * so each tile sees the history of its own region and never another tile's. Frames no larger than
+ * one tile go to the model untouched.
  */
 export class TiledModel implements SrModel {
   readonly id: string;
   readonly scale: number;
   readonly usesHistory: boolean;
+  /** Tiles are cut from float RGB. */
+  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
   /** The tile size in use for the configured frame size; undefined: whole frames. */
   private tile: number | undefined;
   private readonly overlap: number;
@@ -66,16 +75,17 @@ export class TiledModel implements SrModel {
     this.tile = opts.tile;
     this.overlap = opts.overlap ?? DEFAULTS.tileOverlap;
     checkTilingOptions(opts);
+    if (!inner.layouts.includes('rgb-float')) throw new UsageError(`model ${inner.id} does not work on float RGB, so it cannot be tiled`);
   }
 
-  async configure(input: VideoInfo): Promise<VideoInfo> {
+  async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
     if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) this.tile = await this.tileForBudget(input, this.opts.maxMemoryBytes);
     const tile = this.tile;
-    if (tile === undefined || (input.width <= tile && input.height <= tile)) return this.inner.configure(input);
+    if (tile === undefined || (input.width <= tile && input.height <= tile)) return this.inner.configure(input, 'rgb-float');
     const tileInfo = { ...input, width: Math.min(tile, input.width), height: Math.min(tile, input.height) };
     let tileOut: VideoInfo;
     try {
-      tileOut = await this.inner.configure(tileInfo);
+      tileOut = await this.inner.configure(tileInfo, 'rgb-float');
     } catch (err) {
       throw new UsageError(`tiles of ${tileInfo.width}x${tileInfo.height}: ${errorMessage(err)}`, { cause: err });
     }
@@ -123,41 +133,28 @@ export class TiledModel implements SrModel {
     return this.grid!.tiles;
   }
 
-  async upscale(window: HistoryWindow): Promise<Float32Array> {
-    const { width, height } = window.current.info;
+  async upscale(frame: Frame, state: ModelState | undefined): Promise<ModelStep> {
+    const { width, height } = frame.info;
     const tile = this.tile;
-    if (tile === undefined || (width <= tile && height <= tile)) return this.inner.upscale(window);
+    if (tile === undefined || (width <= tile && height <= tile)) return this.inner.upscale(frame, state);
+    const grid = this.gridFor(width, height);
+    const previous = state as TileStates | undefined;
+    const states = previous?.grid === grid ? previous.states : [];
+    const next: (ModelState | undefined)[] = [];
     const blender = new TileBlender(width * this.scale, height * this.scale);
-    for (const t of this.gridFor(width, height)) {
-      const out = await this.inner.upscale(this.cropWindow(window, t));
-      blender.add(out, t.x * this.scale, t.y * this.scale, t.weightX, t.weightY);
+    const rgb = rgbOf(frame);
+    for (const [i, t] of grid.entries()) {
+      const crop = { ...frame, info: { ...frame.info, width: t.width, height: t.height }, rgb: cropPlanar(rgb, width, height, t) };
+      const step = await this.inner.upscale(crop, states[i]);
+      next.push(step.state);
+      blender.add(rgbOf({ ...crop, ...step.pixels }), t.x * this.scale, t.y * this.scale, t.weightX, t.weightY);
     }
-    return blender.result();
-  }
-
-  private cropWindow(window: HistoryWindow, t: Tile): HistoryWindow {
-    const s = this.scale;
-    const inRect = { x: t.x, y: t.y, width: t.width, height: t.height };
-    const outRect = { x: t.x * s, y: t.y * s, width: t.width * s, height: t.height * s };
-    const { current, previousInput, previousOutput } = window;
-    // A model without history never reads them: no crops to make for it.
-    const sameInput = this.usesHistory && previousInput && previousInput.info.width === current.info.width && previousInput.info.height === current.info.height;
-    const sameOutput = this.usesHistory && previousOutput && previousOutput.info.width === current.info.width * s && previousOutput.info.height === current.info.height * s;
-    return {
-      current: cropFrame(current, inRect),
-      previousInput: sameInput ? cropFrame(previousInput, inRect) : null,
-      previousOutput: sameOutput ? cropFrame(previousOutput, outRect) : null,
-    };
+    return { pixels: rgbPixels(blender.result()), ...(this.usesHistory ? { state: { grid, states: next } satisfies TileStates } : {}) };
   }
 
   dispose(): Promise<void> {
     return this.inner.dispose();
   }
-}
-
-function cropFrame(frame: Frame, rect: { x: number; y: number; width: number; height: number }): Frame {
-  const info = { ...frame.info, width: rect.width, height: rect.height };
-  return { ...frame, info, rgb: cropPlanar(frame.rgb, frame.info.width, frame.info.height, rect) };
 }
 
 /** Throws a UsageError naming the option when tile, overlap or budget can't work. */

@@ -6,10 +6,11 @@ export function delayedModel(model: SrModel, delayMs: number): SrModel {
     id: model.id,
     scale: model.scale,
     usesHistory: model.usesHistory,
-    configure: (input) => model.configure(input),
-    upscale: async (window) => {
+    layouts: model.layouts,
+    configure: (input, layout) => model.configure(input, layout),
+    upscale: async (frame, state) => {
       await new Promise((r) => setTimeout(r, delayMs));
-      return model.upscale(window);
+      return model.upscale(frame, state);
     },
     dispose: () => model.dispose(),
   };

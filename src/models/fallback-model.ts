@@ -1,7 +1,7 @@
-import type { VideoInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import { UsageError } from '../core/errors.js';
 import type { RunStats } from '../core/stats.js';
-import type { HistoryWindow, SrModel } from '../inference/sr-model.js';
+import type { ModelState, ModelStep, SrModel } from '../inference/sr-model.js';
 
 export interface FallbackOptions {
   /** A frame must be written within this long of its arrival. */
@@ -20,11 +20,16 @@ const EMA = 0.2;
  * faster fallback model (bicubic by default). The primary model's time per frame is learned as it
  * runs, starting from a warm-up on a blank frame, so the first frames are not judged on a cold start.
  * Counts go to stats as `modelFrames` and `fallbackFrames`.
+ *
+ * State: the primary model's own, passed back to it frame after frame. A fallback frame ends it:
+ * the primary's history would describe a frame that was never shown, so its next frame starts
+ * afresh, as after a discontinuity. The fallback model runs without history.
  */
 export class FallbackModel implements SrModel {
   readonly id: string;
   readonly scale: number;
   readonly usesHistory: boolean;
+  readonly layouts: readonly PixelLayout[];
   private primaryMs: number | undefined;
 
   constructor(
@@ -36,31 +41,32 @@ export class FallbackModel implements SrModel {
     this.id = `${primary.id} (fallback ${fallback.id})`;
     this.scale = primary.scale;
     this.usesHistory = primary.usesHistory;
+    this.layouts = primary.layouts.filter((l) => fallback.layouts.includes(l));
+    if (this.layouts.length === 0) throw new UsageError(`fallback model ${fallback.id} takes ${fallback.layouts.join('/')} pictures, ${primary.id} takes ${primary.layouts.join('/')}: no common format`);
   }
 
-  async configure(input: VideoInfo): Promise<VideoInfo> {
-    const out = await this.primary.configure(input);
-    const alt = await this.fallback.configure(input);
+  async configure(input: VideoInfo, layout: PixelLayout): Promise<VideoInfo> {
+    const out = await this.primary.configure(input, layout);
+    const alt = await this.fallback.configure(input, layout);
     if (alt.width !== out.width || alt.height !== out.height) throw new UsageError(`fallback model ${this.fallback.id} gives ${alt.width}x${alt.height}, ${this.primary.id} gives ${out.width}x${out.height}`);
-    await this.warmUp(input);
+    if (layout === 'rgb-float') await this.warmUp(input);
     return out;
   }
 
   private async warmUp(input: VideoInfo): Promise<void> {
-    const blank = { info: input, pts: 0, duration: 0, index: -1, rgb: new Float32Array(3 * input.width * input.height) };
-    const window: HistoryWindow = { current: blank, previousInput: null, previousOutput: null };
-    await this.fallback.upscale(window);
-    await this.primary.upscale(window);
-    await this.timed(window); // the second run is the one that tells the steady-state time
+    const blank: Frame = { info: input, pts: 0, duration: 0, index: -1, layout: 'rgb-float', rgb: new Float32Array(3 * input.width * input.height) };
+    await this.fallback.upscale(blank, undefined);
+    await this.primary.upscale(blank, undefined);
+    await this.timed(blank, undefined); // the second run is the one that tells the steady-state time
   }
 
-  private async timed(window: HistoryWindow): Promise<Float32Array> {
+  private async timed(frame: Frame, state: ModelState | undefined): Promise<ModelStep> {
     const now = this.opts.now ?? performance.now.bind(performance);
     const t0 = now();
-    const rgb = await this.primary.upscale(window);
+    const step = await this.primary.upscale(frame, state);
     const ms = now() - t0;
     this.primaryMs = this.primaryMs === undefined ? ms : this.primaryMs + EMA * (ms - this.primaryMs);
-    return rgb;
+    return step;
   }
 
   /** What the primary model is expected to take per frame (ms), once measured. */
@@ -68,16 +74,17 @@ export class FallbackModel implements SrModel {
     return this.primaryMs;
   }
 
-  async upscale(window: HistoryWindow): Promise<Float32Array> {
-    const { arrivedAt } = window.current;
+  async upscale(frame: Frame, state: ModelState | undefined): Promise<ModelStep> {
+    const { arrivedAt } = frame;
     const now = (this.opts.now ?? performance.now.bind(performance))();
     const expectedEnd = now + (this.primaryMs ?? 0) + this.outputMsPerFrame();
     if (arrivedAt === undefined || expectedEnd <= arrivedAt + this.opts.budgetMs) {
       this.opts.stats.count('modelFrames');
-      return this.timed(window);
+      return this.timed(frame, state);
     }
     this.opts.stats.count('fallbackFrames');
-    return this.fallback.upscale(window);
+    const { pixels } = await this.fallback.upscale(frame, undefined);
+    return { pixels }; // no state: the primary starts afresh on its next frame
   }
 
   /** Converting and encoding one output frame, on average so far. */

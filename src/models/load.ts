@@ -1,7 +1,9 @@
 import { UsageError } from '../core/errors.js';
-import { ImageModel } from '../inference/image-model.js';
+import { OnnxFrameModel } from '../inference/onnx-frame-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
+import { SwscaleModel } from '../inference/swscale-model.js';
+import { variantFor } from './manifest.js';
 import { findModel } from './registry.js';
 import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 import { StreamDiffVsrModel, type DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
@@ -20,8 +22,15 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
   if (diffvsr) return StreamDiffVsrModel.load(diffvsr, opts.scale, opts.session, opts.diffusion);
   const manifest = await findModel(name, opts.modelDirs);
   switch (manifest.kind) {
-    case 'image':
-      return ImageModel.load(manifest, opts.scale, opts.session);
+    case 'image': {
+      const native = manifest.extra.native;
+      // a filter swscale runs on the decoded pictures, with its ONNX graph for float RGB pipelines
+      if (typeof native === 'string' && native.startsWith('swscale:')) {
+        variantFor(manifest, opts.scale);
+        return new SwscaleModel(manifest.id, opts.scale, native.slice('swscale:'.length), () => OnnxFrameModel.load(manifest, opts.scale, opts.session));
+      }
+      return OnnxFrameModel.load(manifest, opts.scale, opts.session);
+    }
     default:
       throw new UsageError(`model ${manifest.id}: kind '${manifest.kind}' is not supported by this build`);
   }

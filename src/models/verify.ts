@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { InferenceError } from '../core/errors.js';
 import { silentLogger } from '../core/log.js';
-import { checkGraphMatchesManifest } from '../inference/image-model.js';
+import { checkGraphMatchesManifest } from '../inference/onnx-frame-model.js';
 import { ort } from '../inference/ort.js';
 import { OnnxSession, describeShape } from '../inference/session.js';
 import { tensorDims } from '../inference/tensor.js';

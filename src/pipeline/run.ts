@@ -1,11 +1,12 @@
-import { concatMap, type OperatorFunction, type Subscription } from 'rxjs';
+import { concatMap, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { Credit } from '../core/credit.js';
 import type { Frame, VideoInfo } from '../core/frame.js';
 import { BrokenPipeError, inStage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
-import type { SrModel } from '../inference/sr-model.js';
+import { negotiateLayout, type SrModel } from '../inference/sr-model.js';
 import { superResolve } from '../operators/super-resolve.js';
+import { describeChain, toModelLayout, toOutputFormat } from '../operators/convert-format.js';
 import type { Sink } from '../sinks/sink.js';
 import type { Source, SourceInfo } from '../sources/source.js';
 import { fromSource } from './from-source.js';
@@ -28,8 +29,8 @@ export interface RunOptions {
   readonly before?: ReadonlyArray<OperatorFunction<Frame, Frame>>;
   /** Extra operators between the model and the sink. */
   readonly after?: ReadonlyArray<OperatorFunction<Frame, Frame>>;
-  /** Called once the output is negotiated, before the first frame. */
-  readonly onStart?: (info: { input: SourceInfo; output: VideoInfo }) => void;
+  /** Called once the output is negotiated, before the first frame; `formats` says the chain of pixel formats chosen. */
+  readonly onStart?: (info: { input: SourceInfo; output: VideoInfo; formats: string }) => void;
   /** Called after each frame is written. */
   readonly onFrame?: (frame: Frame, stats: RunStats) => void;
   readonly credit?: Credit;
@@ -46,9 +47,11 @@ export interface RunSummary {
 }
 
 /**
- * Opens the source, negotiates the output through the model (FFmpeg's config_output) and opens the
- * sink, all before the first frame; then streams source → superResolve → sink with a credit bound,
- * and always finalizes the output, whether the run ends, is interrupted or fails.
+ * Opens the source, negotiates the model's pixel layout and the output through the model (FFmpeg's
+ * query_formats and config_output) and opens the sink, all before the first frame; then streams
+ * source → [to the model's layout] → superResolve → [to the encoder's format] → sink with a credit
+ * bound, each conversion made once per frame and only where the formats differ, and always
+ * finalizes the output, whether the run ends, is interrupted or fails.
  */
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const stats = opts.stats ?? new RunStats();
@@ -58,10 +61,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   try {
     const input = await source.open();
     for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
-    const output = await model.configure(input.video);
+    const layout = negotiateLayout(model, input.layout ?? 'native');
+    const output = await model.configure(input.video, layout);
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
-    opts.onStart?.({ input, output });
+    const target = sink.accepts();
+    const toModel = await toModelLayout(layout, input.video, stats);
+    const toOutput = target ? toOutputFormat(target, model.id, stats) : (f: Observable<Frame>) => f;
+    opts.onStart?.({ input, output, formats: describeChain(input.layout ?? 'native', input.video, layout, output, target) });
     const credit = opts.credit ?? new Credit(opts.maxInFlight ?? 2);
     const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined) });
     const write = concatMap(async (frame: Frame) => {
@@ -77,7 +84,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     });
     const pipeline = frames.pipe(
       ...((opts.before ?? []) as [OperatorFunction<Frame, Frame>]),
+      toModel,
       superResolve(model, output, stats),
+      toOutput,
       ...((opts.after ?? []) as [OperatorFunction<Frame, Frame>]),
       write,
     );

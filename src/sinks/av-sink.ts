@@ -1,7 +1,7 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import { BrokenPipeError, UsageError } from '../core/errors.js';
 import { AvOutput, defaultCodec, encoderFormats, type EncoderSettings } from '../av/output.js';
-import { FromFloatRgb } from '../av/rgb-converter.js';
+import { TargetConverter } from '../av/to-target.js';
 import { chooseOutputFormat } from '../av/pixel-formats.js';
 import { outputColor } from '../av/color.js';
 import { muxerForPath, muxerName, SUPPORTED_FORMATS } from '../av/containers.js';
@@ -48,7 +48,8 @@ export function resolveContainer(output: string, format: string | undefined): st
 export class AvSink implements Sink {
   readonly label: string;
   private output?: AvOutput;
-  private toPixels?: FromFloatRgb;
+  /** Frames that reach this sink in another form than `accepts()` (a tee's second output) are converted here. */
+  private toEncoder?: TargetConverter;
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
   private description = '';
@@ -64,7 +65,7 @@ export class AvSink implements Sink {
     const pixelFormat = chooseOutputFormat(source.video.pixelFormat, encoderFormats(codec), this.opts.pixelFormat);
     const color = outputColor(source.video.pixelFormat, source.video.color, pixelFormat, video.height);
     const target = { ...video, pixelFormat, color };
-    this.toPixels = await FromFloatRgb.create(target);
+    this.toEncoder = new TargetConverter(target);
     this.output = await AvOutput.open({
       url: this.opts.output === '-' ? 'pipe:1' : this.opts.output,
       label: this.label,
@@ -87,9 +88,15 @@ export class AvSink implements Sink {
     return this.description;
   }
 
+  accepts(): VideoInfo {
+    if (!this.toEncoder) throw new Error('AvSink.accepts() before open()');
+    return this.toEncoder.target;
+  }
+
   write(frame: Frame): Promise<void> {
     return this.enqueue(async () => {
-      const avFrame = await this.opts.stats.time('convert-out', () => this.toPixels!.convert(frame.rgb, frame.pts, frame.duration));
+      const toEncoder = this.toEncoder!;
+      const avFrame = toEncoder.matches(frame) ? await toEncoder.convert(frame) : await this.opts.stats.time('convert-out', () => toEncoder.convert(frame));
       await this.opts.stats.time('encode', () => this.output!.writeVideo(avFrame));
     });
   }

@@ -21,6 +21,11 @@ export class NullSink implements Sink {
     return 'null';
   }
 
+  /** Frames as the model gives them, unconverted. */
+  accepts(): null {
+    return null;
+  }
+
   async write(frame: Frame): Promise<void> {
     await this.opts.onWrite?.(frame);
     if (this.opts.keep) this.frames.push(frame);

@@ -50,6 +50,10 @@ class PlannedSink implements Sink {
     await this.inner.open(video, source);
   }
 
+  accepts(): VideoInfo {
+    return this.inner!.accepts();
+  }
+
   describe(): string {
     const what = this.plan.kind === 'file' ? '' : ` [${this.plan.kind}${this.plan.lowLatency ? ', low latency' : ''}]`;
     return `${this.inner?.describe() ?? this.label}${what}`;

@@ -2,7 +2,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../core/frame.js';
 import { SinkError, errorMessage } from '../core/errors.js';
-import { PngEncoder } from '../av/png-encoder.js';
+import { PngEncoder, pngPicture } from '../av/png-encoder.js';
 import type { RunStats } from '../core/stats.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
@@ -24,6 +24,7 @@ export class PngFolderSink implements Sink {
   readonly warnings: string[] = [];
   private encoder?: PngEncoder;
   private description = '';
+  private video?: VideoInfo;
   written = 0;
 
   constructor(private readonly opts: PngFolderSinkOptions) {
@@ -37,6 +38,7 @@ export class PngFolderSink implements Sink {
       throw new SinkError(`output folder '${this.opts.dir}': ${errorMessage(err)}`, { cause: err });
     }
     this.encoder = await PngEncoder.create(video.width, video.height);
+    this.video = video;
     this.description = `${this.opts.dir}: png rgb24 ${video.width}x${video.height}`;
   }
 
@@ -44,11 +46,16 @@ export class PngFolderSink implements Sink {
     return this.description;
   }
 
+  accepts(): VideoInfo {
+    if (!this.video) throw new Error('PngFolderSink.accepts() before open()');
+    return pngPicture(this.video.width, this.video.height);
+  }
+
   async write(frame: Frame): Promise<void> {
     const { width, height } = frame.info;
     if (!this.encoder || this.encoder.width !== width || this.encoder.height !== height) this.encoder = await PngEncoder.create(width, height);
     const encoder = this.encoder;
-    const png = await this.time('encode', () => encoder.encode(frame.rgb, frame.index));
+    const png = await this.time('encode', () => encoder.encode(frame));
     const path = join(this.opts.dir, this.opts.nameOf(frame.index));
     const partial = `${path}.partial-${process.pid}`;
     try {

@@ -11,6 +11,12 @@ export type CloseReason = 'eof' | 'abort' | 'error';
 export interface Sink {
   readonly label: string;
   open(video: VideoInfo, source: SourceInfo): Promise<void>;
+  /**
+   * After open: the pictures it encodes (pixel format, size, colour). The pipeline converts each
+   * frame into this once, before the sink; a frame in any other form is converted by the sink.
+   * null: it takes frames as the model gives them (the null sink).
+   */
+  accepts(): VideoInfo | null;
   write(frame: Frame): Promise<void>;
   writeCopy(packet: CopyPacket): Promise<void>;
   close(reason: CloseReason): Promise<void>;

@@ -24,6 +24,11 @@ export class TeeSink implements Sink {
     for (const sink of this.sinks) await sink.open(video, source);
   }
 
+  /** The first output's format: outputs that want another one convert for themselves. */
+  accepts(): VideoInfo | null {
+    return this.sinks[0]!.accepts();
+  }
+
   describe(): string {
     return this.sinks.map((s) => s.describe()).join(' + ');
   }

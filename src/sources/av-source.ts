@@ -1,7 +1,7 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { openInput, presentationTime, VideoDecoder, type OpenedInput } from '../av/input.js';
-import { ToFloatRgb } from '../av/rgb-converter.js';
+import { nativePicture } from '../av/rgb-converter.js';
 import { SourceError } from '../core/errors.js';
 import { ffmpegReason } from '../av/input.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
@@ -15,8 +15,9 @@ export interface AvSourceOptions {
 }
 
 /**
- * Any input FFmpeg reads: files, pipes (`-`), and URLs. Decodes the first video stream and hands
- * audio and subtitle packets to the sink untouched.
+ * Any input FFmpeg reads: files, pipes (`-`), and URLs. Decodes the first video stream into native
+ * pictures (converted later, once, to what the model takes) and hands audio and subtitle packets
+ * to the sink untouched.
  */
 export class AvSource implements Source {
   readonly label: string;
@@ -36,7 +37,6 @@ export class AvSource implements Source {
     const input = this.input;
     if (!input) throw new Error('AvSource.frames() before open()');
     const decoder = new VideoDecoder(input);
-    const toRgb = await ToFloatRgb.create(input.video);
     const videoIndex = input.videoStream.index;
     const copied = new Set(input.copyStreams.map((s) => s.index));
     const pending: Beamcoder.Frame[] = [];
@@ -62,9 +62,8 @@ export class AvSource implements Source {
       if (!decoded || read.signal.aborted) return undefined;
       const pts = this.ptsOf(decoded, input.video, lastPts);
       lastPts = pts;
-      const rgb = await read.stats.time('convert', () => toRgb.convert(decoded));
       read.stats.count('framesIn');
-      return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, rgb };
+      return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, layout: 'native', picture: nativePicture(decoded) };
     });
   }
 

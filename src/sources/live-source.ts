@@ -4,7 +4,7 @@ import { Backoff, sleep } from '../core/backoff.js';
 import { errorMessage, SourceError, StoppedBeforeStartError } from '../core/errors.js';
 import { fromMicros, LiveTimeline } from '../core/timeline.js';
 import { LiveConnection, type LiveVideo } from '../av/live-input.js';
-import { ToFloatRgb } from '../av/rgb-converter.js';
+import { NativeConverter, nativePicture } from '../av/rgb-converter.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { LiveQueue } from './live-queue.js';
 import { checkReachable } from './reachable.js';
@@ -88,17 +88,18 @@ export class LiveSource implements Source {
     if (!info || !this.connection) throw new Error('LiveSource.frames() before open()');
     const queue = this.makeQueue(read);
     this.reader = this.readLoop(this.connection, queue, read);
-    const toRgb = new ConverterCache(info, this.opts.log);
+    const toNegotiated = new ConverterCache(info, this.opts.log);
     yield* creditedFrames(read, async () => {
       const item = await queue.take(read.signal);
       if (!item || read.signal.aborted) return undefined;
-      const { rgb, changed } = await read.stats.time('convert', () => toRgb.convert(item.frame));
+      const { picture, changed } = await read.stats.time('convert', () => toNegotiated.convert(item.frame));
       return {
         info,
         pts: fromMicros(item.ptsUs, info.timeBase),
         duration: fromMicros(item.durationUs, info.timeBase),
         index: item.index,
-        rgb,
+        layout: 'native' as const,
+        picture: nativePicture(picture),
         arrivedAt: item.arrivedAt,
         ...(item.discontinuity || changed ? { discontinuity: true } : {}),
       };
@@ -190,12 +191,12 @@ export class LiveSource implements Source {
 }
 
 /**
- * Converts decoded pictures to the negotiated float RGB size. A stream whose resolution or pixel
- * format changes mid-run is scaled back to the size the output was opened with, and the change
- * is reported so the model's history restarts.
+ * Keeps decoded pictures in the negotiated size and format: untouched while the stream stays as it
+ * was opened; a stream whose resolution or pixel format changes mid-run is scaled back to the size
+ * and format the output was opened with, and the change is reported so the model's history restarts.
  */
 class ConverterCache {
-  private converter: ToFloatRgb | undefined;
+  private converter: NativeConverter | undefined;
   private key = '';
 
   constructor(
@@ -203,15 +204,15 @@ class ConverterCache {
     private readonly log: Logger,
   ) {}
 
-  async convert(frame: Beamcoder.Frame): Promise<{ rgb: Float32Array; changed: boolean }> {
+  async convert(frame: Beamcoder.Frame): Promise<{ picture: Beamcoder.Frame; changed: boolean }> {
     const format = frame.format ?? this.info.pixelFormat;
     const key = `${frame.width}x${frame.height} ${format}`;
     const changed = this.key !== '' && key !== this.key;
     if (!this.converter || key !== this.key) {
       if (changed) this.log.warn(`live input changed to ${key}; scaling to ${this.info.width}x${this.info.height} to keep the output as negotiated`);
-      this.converter = await ToFloatRgb.create({ ...this.info, width: frame.width, height: frame.height, pixelFormat: format }, this.info);
+      this.converter = await NativeConverter.create({ ...this.info, width: frame.width, height: frame.height, pixelFormat: format }, this.info);
       this.key = key;
     }
-    return { rgb: await this.converter.convert(frame), changed };
+    return { picture: await this.converter.convert(frame), changed };
   }
 }

@@ -4,7 +4,7 @@ import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Rational } from '../core/rational.js';
 import { UsageError } from '../core/errors.js';
 import { decodeImage } from '../av/image.js';
-import { ToFloatRgb } from '../av/rgb-converter.js';
+import { NativeConverter, nativePicture } from '../av/rgb-converter.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
 import { creditedFrames } from './credited-frames.js';
 
@@ -54,7 +54,8 @@ export class PngFolderSource implements Source {
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const info = this.info;
     if (!info) throw new Error('PngFolderSource.frames() before open()');
-    const converters = new Map<string, ToFloatRgb>();
+    // pictures of one folder may be coded differently (rgb24, rgba, gray, palette): each becomes the first one's format
+    const converters = new Map<string, NativeConverter>();
     let index = 0;
     yield* creditedFrames(read, async () => {
       const name = this.files[index];
@@ -64,15 +65,15 @@ export class PngFolderSource implements Source {
         throw new UsageError(`input '${join(this.opts.dir, name)}': ${picture.width}x${picture.height} differs from the first frame's ${info.width}x${info.height}`);
       }
       const format = picture.format ?? info.pixelFormat;
-      let toRgb = converters.get(format);
-      if (!toRgb) {
-        toRgb = await ToFloatRgb.create({ ...info, pixelFormat: format });
-        converters.set(format, toRgb);
+      let converter = converters.get(format);
+      if (!converter) {
+        converter = await NativeConverter.create({ ...info, pixelFormat: format }, info);
+        converters.set(format, converter);
       }
-      const converter = toRgb;
-      const rgb = await read.stats.time('convert', () => converter.convert(picture));
+      const toFirst = converter;
+      const native = await read.stats.time('convert', () => toFirst.convert(picture));
       read.stats.count('framesIn');
-      const frame: Frame = { info, pts: index, duration: 1, index, rgb };
+      const frame: Frame = { info, pts: index, duration: 1, index, layout: 'native', picture: nativePicture(native) };
       index++;
       return frame;
     });

@@ -1,5 +1,5 @@
 import type { Credit } from '../core/credit.js';
-import type { Frame, VideoInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import type { CopyPacket, CopyStream } from '../av/input.js';
 import type { RunStats } from '../core/stats.js';
 
@@ -11,6 +11,8 @@ export interface SourceInfo {
   readonly copyStreams: readonly CopyStream[];
   /** Streams that are neither upscaled nor copied, for a warning. */
   readonly ignored: readonly string[];
+  /** How its frames hold pixels: decoded pictures ('native', the default) or float RGB (test patterns). */
+  readonly layout?: PixelLayout;
 }
 
 export interface ReadOptions {

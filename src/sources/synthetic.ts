@@ -34,7 +34,7 @@ export class SyntheticSource implements Source {
   }
 
   async open(): Promise<SourceInfo> {
-    return { video: this.info, copyStreams: [], ignored: [] };
+    return { video: this.info, copyStreams: [], ignored: [], layout: 'rgb-float' };
   }
 
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
@@ -53,7 +53,7 @@ export class SyntheticSource implements Source {
         }
       }
       read.stats.count('framesIn');
-      const frame: Frame = { info: this.info, pts: index, duration: 1, index, rgb };
+      const frame: Frame = { info: this.info, pts: index, duration: 1, index, layout: 'rgb-float', rgb };
       index++;
       return frame;
     });

@@ -2,19 +2,19 @@
  * Stream-DiffVSR as an SrModel: the streaming form of the reference pipeline (spec §1.8). State is
  * one previous normalised LR frame and one previous unclamped HR output, so memory stays constant
  * and the first output comes after one frame. History is dropped, and the frame takes the
- * first-frame path, at the start, after a discontinuity or size change (the superResolve operator
- * then passes no previous input) and at a scene cut (mean absolute LR difference above the
+ * first-frame path, at the start, after a discontinuity or size change (the superResolve operator,
+ * which holds the state between frames, then passes none) and at a scene cut (mean absolute LR difference above the
  * reset threshold).
  */
 import { readFile } from 'node:fs/promises';
-import type { VideoInfo } from '../../core/frame.js';
-import { scaledInfo } from '../../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../../core/frame.js';
+import { rgbOf, rgbPixels, scaledInfo } from '../../core/frame.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { UsageError, errorMessage } from '../../core/errors.js';
 import { ort } from '../ort.js';
 import { planProviders } from '../providers.js';
 import type { SessionSettings } from '../session.js';
-import type { HistoryWindow, SrModel } from '../sr-model.js';
+import type { ModelState, ModelStep, SrModel } from '../sr-model.js';
 import { Denoiser, type History } from './denoise.js';
 import { EXPORT_HELP, type DiffVsrExport, type GraphName } from './export-manifest.js';
 import { GraphSet, type RunHook } from './graph-set.js';
@@ -58,7 +58,8 @@ export class StreamDiffVsrModel implements SrModel {
   readonly id = 'stream-diffvsr';
   readonly scale = 4;
   readonly usesHistory = true;
-  private state: State | null = null;
+  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
+  /** Noise draws so far: the seeded generator's position, not history (a reset keeps counting). */
   private draws = 0;
 
   private constructor(
@@ -89,41 +90,35 @@ export class StreamDiffVsrModel implements SrModel {
     return new StreamDiffVsrModel(exp, graphs, denoiser, threshold, settings, options.onFrame);
   }
 
-  async configure(input: VideoInfo): Promise<VideoInfo> {
+  async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
     this.checkSize(input.width, input.height);
     await this.graphs.prepare(input.height, input.width);
     this.settings.log.verbose(`stream-diffvsr: ${this.exp.dir} on ${this.graphs.providers()}, graphs ${this.graphs.names.join(', ')}`);
     return scaledInfo(input, this.scale);
   }
 
-  async upscale(window: HistoryWindow): Promise<Float32Array> {
-    const { current } = window;
+  /** `state`: the previous frame's normalised LR and unclamped HR, as this method returned them. */
+  async upscale(current: Frame, state: ModelState | undefined): Promise<ModelStep> {
     const { width, height } = current.info;
     this.checkSize(width, height);
     await this.graphs.prepare(height, width);
-    const lr = normaliseLr(current.rgb);
-    const { history, trace } = this.historyFor(window, lr);
+    const lr = normaliseLr(rgbOf(current));
+    const { history, trace } = this.historyFor(current, state as State | undefined, lr);
     this.onFrame?.(trace);
     if (trace.reason && trace.reason !== 'start') this.settings.log.verbose(`frame ${current.index}: ${trace.reason}${trace.difference !== undefined ? ` (mean LR difference ${trace.difference.toFixed(3)})` : ''}, history dropped`);
-    this.state = null;
     const hr = await this.denoiser.frame(lr, height, width, history, this.draws++, `frame ${current.index}`);
-    this.state = { lr, hr, width, height };
-    return quantiseToFrame(hr);
+    return { pixels: rgbPixels(quantiseToFrame(hr)), state: { lr, hr, width, height } satisfies State };
   }
 
   async dispose(): Promise<void> {
-    this.state = null;
     await this.graphs.release();
   }
 
-  private historyFor(window: HistoryWindow, lr: Float32Array): { history: History | null; trace: FrameTrace } {
-    const { current } = window;
+  /** No state: the first frame, or the pipeline reset history (discontinuity, size change, fallback). */
+  private historyFor(current: Frame, s: State | undefined, lr: Float32Array): { history: History | null; trace: FrameTrace } {
     const first = (reason: string, difference?: number) => ({ history: null, trace: { index: current.index, path: 'first' as const, reason, ...(difference !== undefined ? { difference } : {}) } });
-    const s = this.state;
-    if (!s) return first('start');
-    if (current.discontinuity) return first('discontinuity');
+    if (!s) return first(current.discontinuity ? 'discontinuity' : this.draws === 0 ? 'start' : 'history reset');
     if (s.width !== current.info.width || s.height !== current.info.height) return first('size change');
-    if (!window.previousInput) return first('history reset');
     const difference = meanAbsDifference(lr, s.lr);
     if (difference > this.resetThreshold) return first('scene cut', difference);
     return { history: s, trace: { index: current.index, path: 'history', difference } };

@@ -1,11 +1,11 @@
-import type { Frame, VideoInfo } from '../core/frame.js';
-import { scaledInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { rgbOf, rgbPixels, scaledInfo } from '../core/frame.js';
 import { InferenceError, UsageError } from '../core/errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { variantFor } from '../models/manifest.js';
 import { ort, type Ort } from './ort.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
-import type { HistoryWindow, SrModel } from './sr-model.js';
+import type { ModelState, ModelStep, SrModel } from './sr-model.js';
 import { fromTensorData, tensorDims, toTensorData } from './tensor.js';
 import { checkGraphMatchesManifest } from './graph-check.js';
 import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
@@ -13,13 +13,21 @@ import type { Logger } from '../core/log.js';
 
 export { checkGraphMatchesManifest };
 
+/** What a history graph keeps of the previous frame: its input and its output, float RGB. */
+interface PreviousFrame {
+  readonly input: Float32Array;
+  readonly output: Float32Array;
+}
+
 /**
- * A model that is one ONNX graph per scale: single-frame models, and causal models whose graph also
- * takes the previous input and output frames (fed as zeros on the first frame).
+ * A model that is one ONNX graph per scale, on float RGB: single-frame models, and causal video
+ * models whose graph also takes the previous input and output frames (fed as zeros on the first
+ * frame), kept as the state the pipeline hands back.
  */
-export class ImageModel implements SrModel {
+export class OnnxFrameModel implements SrModel {
   readonly id: string;
   readonly usesHistory: boolean;
+  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
   private input?: VideoInfo;
 
   private constructor(
@@ -33,16 +41,16 @@ export class ImageModel implements SrModel {
     this.usesHistory = manifest.history;
   }
 
-  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<ImageModel> {
+  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<OnnxFrameModel> {
     const variant = variantFor(manifest, scale);
     const setup = setUpProviders(manifest, scale, settings);
     const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings));
     checkGraphMatchesManifest(manifest, session, variant.file);
     const used = session.providers[0] === 'tensorrt' ? setup : {};
-    return new ImageModel(manifest, scale, session, used, settings.log);
+    return new OnnxFrameModel(manifest, scale, session, used, settings.log);
   }
 
-  async configure(input: VideoInfo): Promise<VideoInfo> {
+  async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
     const min = this.manifest.minInputSide ?? 1;
     if (input.width < min || input.height < min) {
       throw new UsageError(`model ${this.id} needs frames of at least ${min}x${min}, the input is ${input.width}x${input.height}`);
@@ -52,26 +60,24 @@ export class ImageModel implements SrModel {
     return scaledInfo(input, this.scale);
   }
 
-  async upscale(window: HistoryWindow): Promise<Float32Array> {
-    const { current } = window;
+  async upscale(current: Frame, state: ModelState | undefined): Promise<ModelStep> {
     const { width, height } = current.info;
+    const rgb = rgbOf(current);
+    const previous = state as PreviousFrame | undefined;
     const m = this.manifest;
-    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.tensor(current.rgb, width, height) };
-    if (m.inputs.previousFrame) {
-      feeds[m.inputs.previousFrame] = this.tensor(sameSizeOrZeros(window.previousInput, width, height), width, height);
-    }
-    if (m.inputs.previousOutput) {
-      const w = width * this.scale;
-      const h = height * this.scale;
-      feeds[m.inputs.previousOutput] = this.tensor(sameSizeOrZeros(window.previousOutput, w, h), w, h);
-    }
+    const w = width * this.scale;
+    const h = height * this.scale;
+    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.tensor(rgb, width, height) };
+    if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.tensor(sameSizeOrZeros(previous?.input, width, height), width, height);
+    if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.tensor(sameSizeOrZeros(previous?.output, w, h), w, h);
     const result = await this.session.run(feeds, `frame ${current.index}`);
     const out = result[m.output];
-    const expected = tensorDims(m.layout, height * this.scale, width * this.scale);
+    const expected = tensorDims(m.layout, h, w);
     if (!out || out.dims.length !== 4 || out.dims.some((d, i) => d !== expected[i])) {
       throw new InferenceError(`model ${this.id} (frame ${current.index}): output '${m.output}' is ${out ? describeShape(out.dims) : 'missing'}, expected ${describeShape(expected)}`);
     }
-    return fromTensorData(out.data as Float32Array, width * this.scale, height * this.scale, m.layout, m.range, m.history);
+    const output = fromTensorData(out.data as Float32Array, w, h, m.layout, m.range, m.history);
+    return { pixels: rgbPixels(output), ...(this.usesHistory ? { state: { input: rgb, output } satisfies PreviousFrame } : {}) };
   }
 
   private tensor(rgb: Float32Array, width: number, height: number): Ort.Tensor {
@@ -89,7 +95,6 @@ export class ImageModel implements SrModel {
   }
 }
 
-function sameSizeOrZeros(frame: Frame | null, width: number, height: number): Float32Array {
-  if (frame && frame.info.width === width && frame.info.height === height) return frame.rgb;
-  return new Float32Array(3 * width * height);
+function sameSizeOrZeros(rgb: Float32Array | undefined, width: number, height: number): Float32Array {
+  return rgb && rgb.length === 3 * width * height ? rgb : new Float32Array(3 * width * height);
 }

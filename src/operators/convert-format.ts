@@ -1,0 +1,68 @@
+import { concatMap, type OperatorFunction } from 'rxjs';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { rgbOf } from '../core/frame.js';
+import { InferenceError } from '../core/errors.js';
+import { NotANumberError } from '../core/levels.js';
+import type { RunStats } from '../core/stats.js';
+import { NativeConverter, ToFloatRgb, avFrameOf, nativePicture } from '../av/rgb-converter.js';
+import { TargetConverter } from '../av/to-target.js';
+
+/**
+ * The conversions negotiated before the first frame, each done once per frame: the source's native
+ * pictures into the model's layout, and the model's output into the encoder's format (before a tee,
+ * so several outputs share it). A stage whose layouts already agree gets no conversion at all.
+ */
+
+/** Native pictures → the model's layout (nothing to do for native models). */
+export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats: RunStats): Promise<OperatorFunction<Frame, Frame>> {
+  if (layout === 'native') return (frames) => frames;
+  const toRgb = await ToFloatRgb.create(input);
+  return concatMap(async (frame: Frame): Promise<Frame> => {
+    if (frame.layout === 'rgb-float') return frame;
+    const rgb = await stats.time('convert', () => toRgb.convert(avFrameOf(frame.picture)));
+    const { pts, duration, index, discontinuity, arrivedAt, info } = frame;
+    return { info, pts, duration, index, ...(discontinuity ? { discontinuity } : {}), ...(arrivedAt !== undefined ? { arrivedAt } : {}), layout: 'rgb-float', rgb };
+  });
+}
+
+/**
+ * The negotiated chain as the start line shows it: `yuv420p → float RGB → model → float RGB →
+ * yuv420p` for a float model, `yuv420p → model → yuv420p` for one that works on native pictures.
+ */
+export function describeChain(sourceLayout: PixelLayout, input: VideoInfo, layout: PixelLayout, output: VideoInfo, target: VideoInfo | null): string {
+  const FLOAT = 'float RGB';
+  const chain = [sourceLayout === 'native' ? input.pixelFormat : FLOAT];
+  if (layout === 'rgb-float' && sourceLayout === 'native') chain.push(FLOAT);
+  chain.push('model', layout === 'native' ? output.pixelFormat : FLOAT);
+  if (target && (layout === 'rgb-float' || NativeConverter.needed(output, target))) chain.push(target.pixelFormat);
+  return chain.join(' → ');
+}
+
+/**
+ * The model's output → native pictures in `target`, the encoder's format and colour. NaN in a float
+ * output is an error naming the model and the frame.
+ */
+export function toOutputFormat(target: VideoInfo, modelId: string, stats: RunStats): OperatorFunction<Frame, Frame> {
+  const toEncoder = new TargetConverter(target);
+  return concatMap(async (frame: Frame): Promise<Frame> => {
+    if (toEncoder.matches(frame)) return frame;
+    let converted;
+    try {
+      converted = await stats.time('convert-out', () => toEncoder.convert(frame));
+    } catch (err) {
+      if (err instanceof NotANumberError) throw new InferenceError(`model ${modelId} gave NaN in frame ${frame.index} (${err.message})`);
+      throw err;
+    }
+    const { pts, duration, index, discontinuity, arrivedAt } = frame;
+    return {
+      info: target.width === frame.info.width && target.height === frame.info.height ? target : { ...frame.info, pixelFormat: target.pixelFormat, color: target.color },
+      pts,
+      duration,
+      index,
+      ...(discontinuity ? { discontinuity } : {}),
+      ...(arrivedAt !== undefined ? { arrivedAt } : {}),
+      layout: 'native',
+      picture: nativePicture(converted),
+    };
+  });
+}
