@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findModel } from '../src/models/registry.js';
+import { rgbOf } from '../src/core/frame.js';
 import { ROOT, decodeRgb, sharedData } from './helpers/media.js';
 import { frameFromRgb24, infoOf, md5, quantized, upscaleThroughOperator } from './helpers/sr-run.js';
 
@@ -116,6 +117,6 @@ t.test('smoke training: a few steps on generated images, exported, loads and run
   for (const scale of [4, 2]) {
     const out = await upscaleThroughOperator('smoke-sr', scale, frames, [join(work, 'models')]);
     t.same([out[1]!.info.width, out[1]!.info.height], [16 * scale, 12 * scale], `exported x${scale} runs through the registry`);
-    t.ok(out[1]!.rgb.every((v) => v >= 0 && v <= 1), 'output in range');
+    t.ok(rgbOf(out[1]!).every((v) => v >= 0 && v <= 1), 'output in range');
   }
 });

@@ -23,7 +23,7 @@ async function take(url: string, count: number, live: Partial<LiveSettings> = {}
   let copies = 0;
   try {
     for await (const f of source.frames({ credit, signal: new AbortController().signal, stats, onCopyPacket: () => void copies++ })) {
-      frames.push({ ...f, rgb: new Float32Array(0) });
+      frames.push({ ...f, layout: 'rgb-float', rgb: new Float32Array(0) });
       credit.release();
       if (frames.length >= count) break;
     }

@@ -7,7 +7,7 @@ import { ROOT } from './helpers/media.js';
 import { lrInfo, recorder } from './helpers/diffvsr.js';
 import { memoryLogger } from '../src/core/log.js';
 import type { Frame } from '../src/core/frame.js';
-import { scaledInfo } from '../src/core/frame.js';
+import { rgbOf, scaledInfo } from '../src/core/frame.js';
 import { loadModel } from '../src/models/load.js';
 import { injectedNoise } from '../src/inference/stream-diffvsr/noise.js';
 import { quantiseToLevels } from '../src/inference/stream-diffvsr/quantise.js';
@@ -91,9 +91,10 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 async function secondProfile(t: Tap.Test, exported: string): Promise<void> {
   const model = await loadModel(exported, { scale: 4, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() } });
   const info = await model.configure(lrInfo(48, 36));
-  const frame = (i: number): Frame => ({ info: lrInfo(48, 36), pts: i, duration: 1, index: i, rgb: Float32Array.from({ length: 3 * 36 * 48 }, (_, k) => 0.5 + 0.3 * Math.sin(0.2 * (k % 48) + 0.1 * i)) });
-  const first = await model.upscale({ current: frame(0), previousInput: null, previousOutput: null });
-  const second = await model.upscale({ current: frame(1), previousInput: frame(0), previousOutput: null });
+  const frame = (i: number): Frame => ({ info: lrInfo(48, 36), pts: i, duration: 1, index: i, layout: 'rgb-float', rgb: Float32Array.from({ length: 3 * 36 * 48 }, (_, k) => 0.5 + 0.3 * Math.sin(0.2 * (k % 48) + 0.1 * i)) });
+  const step = await model.upscale(frame(0), undefined);
+  const first = rgbOf({ ...frame(0), ...step.pixels });
+  const second = rgbOf({ ...frame(1), ...(await model.upscale(frame(1), step.state)).pixels });
   t.same([info.width, info.height, first.length, second.length], [192, 144, 3 * 192 * 144, 3 * 192 * 144], 'dynamic export at the second profile: 48x36 → 192x144');
   t.ok(second.every((v) => v >= 0 && v <= 1), 'finite frames');
   await model.dispose();
@@ -119,7 +120,7 @@ function lrFrameFrom(dir: string, i: number, h: number, w: number): Frame {
   const hwc = readFileSync(join(dir, `lr_${i}.u8`));
   const rgb = new Float32Array(3 * h * w);
   for (let p = 0; p < h * w; p++) for (let c = 0; c < 3; c++) rgb[c * h * w + p] = hwc[3 * p + c]! / 255;
-  return { info: lrInfo(w, h), pts: i, duration: 1, index: i, rgb };
+  return { info: lrInfo(w, h), pts: i, duration: 1, index: i, layout: 'rgb-float', rgb };
 }
 
 async function compare(t: Tap.Test, ref: string, exported: string, fused: boolean): Promise<void> {

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { memoryLogger } from '../src/core/log.js';
 import { UsageError } from '../src/core/errors.js';
-import { scaledInfo, type Frame } from '../src/core/frame.js';
+import { rgbOf, scaledInfo, type Frame } from '../src/core/frame.js';
 import { loadModel } from '../src/models/load.js';
-import type { SrModel } from '../src/inference/sr-model.js';
+import type { ModelState, SrModel } from '../src/inference/sr-model.js';
 import type { DiffVsrOptions, FrameTrace } from '../src/inference/stream-diffvsr/runtime.js';
 import { injectedNoise } from '../src/inference/stream-diffvsr/noise.js';
 import { RESIDUALS } from '../src/inference/stream-diffvsr/interface.js';
@@ -23,9 +23,12 @@ async function stream(model: SrModel, frames: Frame[]): Promise<Float32Array[]> 
   await model.configure(frames[0]!.info);
   const out: Float32Array[] = [];
   let previous: Frame | null = null;
+  let state: ModelState | undefined;
   for (const f of frames) {
     const broken = f.discontinuity || (previous && previous.info.width !== f.info.width);
-    out.push(await model.upscale({ current: f, previousInput: broken ? null : previous, previousOutput: null }));
+    const step = await model.upscale(f, broken ? undefined : state);
+    out.push(rgbOf({ ...f, ...step.pixels }));
+    state = step.state;
     previous = f;
   }
   return out;
@@ -34,13 +37,14 @@ async function stream(model: SrModel, frames: Frame[]): Promise<Float32Array[]> 
 t.test('call counts: the first frame skips flow, warp and ControlNet; later frames run the temporal path', async (t) => {
   const rec = recorder();
   const model = await open({ onRun: rec.onRun });
-  await stream(model, [lrFrame(0)]);
+  await model.configure(lrInfo(40, 32));
+  const first = await model.upscale(lrFrame(0), undefined);
   t.same(rec.counts(), { unet: 4, tae_decode: 1 }, 'frame 0: 4 UNet calls and the plain decoder only');
   for (const run of rec.runs.filter((r) => r.graph === 'unet')) {
     t.ok(RESIDUALS.every((name) => run.inputs[name]!.every((v) => v === 0)), 'the UNet gets all-zero residuals');
   }
   const mark = rec.runs.length;
-  await model.upscale({ current: lrFrame(1), previousInput: lrFrame(0), previousOutput: null });
+  await model.upscale(lrFrame(1), first.state);
   t.same(rec.counts(mark), { flow: 1, warp_encode: 1, controlnet: 4, unet: 4, tae_decode_temporal: 1 }, 'frame 1');
   t.same(
     rec.runs.slice(mark).map((r) => r.graph),
@@ -63,7 +67,7 @@ t.test('timesteps in order, one text-embedding tensor everywhere, the same LR fo
   const flows = rec.runs.filter((r) => r.graph === 'flow');
   t.same(flows[0]!.inputs.prev_lr, unets[0]!.inputs.lr_image, "frame 0's lr_image is frame 1's prev_lr");
   t.same(flows[1]!.inputs.cur_lr, unets[8]!.inputs.lr_image, "frame 2's cur_lr is its lr_image");
-  t.same(Array.from(unets[0]!.inputs.lr_image!.subarray(0, 3)), Array.from(lrFrame(0).rgb.subarray(0, 3), (v) => Math.fround(v * 2 - 1)), 'lr = 2x − 1');
+  t.same(Array.from(unets[0]!.inputs.lr_image!.subarray(0, 3)), Array.from(rgbOf(lrFrame(0)).subarray(0, 3), (v) => Math.fround(v * 2 - 1)), 'lr = 2x − 1');
   const controls = rec.runs.filter((r) => r.graph === 'controlnet');
   const warps = rec.runs.filter((r) => r.graph === 'warp_encode');
   t.same(controls[0]!.inputs.warped_prev_hr, warps[0]!.outputs.warped_prev_hr, 'the ControlNet is conditioned on the warped previous output');

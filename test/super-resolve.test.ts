@@ -1,4 +1,5 @@
 import t from 'tap';
+import { rgbOf } from '../src/core/frame.js';
 import { superResolve } from '../src/operators/super-resolve.js';
 import { checkTimestamps, type TimestampIssue } from '../src/operators/check-timestamps.js';
 import { scaledInfo } from '../src/core/frame.js';
@@ -30,7 +31,7 @@ t.test('outputs copy pts, duration and index and carry the scaled geometry', asy
   for (const f of out) {
     t.equal(f.info.width, 8);
     t.equal(f.info.height, 6);
-    t.equal(f.rgb.length, 3 * 8 * 6);
+    t.equal(rgbOf(f).length, 3 * 8 * 6);
     t.same(f.info.timeBase, INFO.timeBase, 'time base unchanged: only the sink converts');
   }
 });

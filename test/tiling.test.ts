@@ -3,10 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../src/core/frame.js';
+import { rgbOf } from '../src/core/frame.js';
 import { memoryLogger, silentLogger } from '../src/core/log.js';
 import { featherWeights, tileGrid, tileSpans } from '../src/inference/tile-grid.js';
 import { TiledModel, withTiling } from '../src/inference/tiled-model.js';
-import type { HistoryWindow, SrModel } from '../src/inference/sr-model.js';
+import type { ModelState, SrModel } from '../src/inference/sr-model.js';
 import { loadModel } from '../src/models/load.js';
 import { findModel, listModelIds, searchPath } from '../src/models/registry.js';
 import { measureInChildProcess } from '../src/models/measure-memory.js';
@@ -62,18 +63,18 @@ function frameOf(rgb24: Buffer, width: number, height: number, index: number): F
     sampleAspect: { num: 1, den: 1 },
     color: { matrix: 'gbr', range: 'pc', primaries: 'unknown', transfer: 'unknown' },
   };
-  return { info, pts: index, duration: 1, index, rgb };
+  return { info, pts: index, duration: 1, index, layout: 'rgb-float', rgb };
 }
 
-/** Upscales frames 0..n-1 in order with the history window superResolve would give. */
+/** Upscales frames 0..n-1 in order, handing back the state each frame returns, as superResolve does. */
 async function run(model: SrModel, frames: Frame[]): Promise<Float32Array[]> {
-  await model.configure(frames[0]!.info);
+  await model.configure(frames[0]!.info, 'rgb-float');
   const outs: Float32Array[] = [];
-  let previous: HistoryWindow['previousOutput'] = null;
-  for (const [i, current] of frames.entries()) {
-    const out = Float32Array.from(await model.upscale({ current, previousInput: frames[i - 1] ?? null, previousOutput: previous }));
-    outs.push(out);
-    previous = { ...current, info: { ...current.info, width: current.info.width * model.scale, height: current.info.height * model.scale }, rgb: out };
+  let state: ModelState | undefined;
+  for (const current of frames) {
+    const step = await model.upscale(current, state);
+    outs.push(Float32Array.from(rgbOf({ ...current, ...step.pixels })));
+    state = step.state;
   }
   return outs;
 }

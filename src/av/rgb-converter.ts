@@ -25,6 +25,11 @@ export function nativePicture(frame: AvFrame): NativePicture {
   return { handle: frame };
 }
 
+/** A black-ish picture of `info`'s size and format (contents unset): for warm-up runs. */
+export function blankNativePicture(info: { width: number; height: number; pixelFormat: string }): NativePicture {
+  return nativePicture(beamcoder().frame({ width: info.width, height: info.height, format: info.pixelFormat }).alloc());
+}
+
 /** The beamcoder frame behind a native picture (only src/av looks inside). */
 export function avFrameOf(picture: NativePicture): AvFrame {
   return picture.handle as AvFrame;

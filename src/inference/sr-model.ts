@@ -27,7 +27,8 @@ export interface SrModel {
   readonly usesHistory: boolean;
   /** Pixel layouts the model takes and gives, the cheapest for it first. */
   readonly layouts: readonly PixelLayout[];
-  configure(input: VideoInfo, layout: PixelLayout): Promise<VideoInfo>;
+  /** `layout`: one of `layouts`; the first when not given. */
+  configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo>;
   /**
    * Upscales `frame`. `state` is what this model returned with the previous frame, or undefined on
    * the first frame, after a discontinuity or a size change, and for models without history.

@@ -23,7 +23,7 @@ export class SwscaleModel implements SrModel {
     private readonly floatModel: () => Promise<SrModel>,
   ) {}
 
-  async configure(input: VideoInfo, layout: PixelLayout): Promise<VideoInfo> {
+  async configure(input: VideoInfo, layout: PixelLayout = 'native'): Promise<VideoInfo> {
     const out = scaledInfo(input, this.scale);
     if (layout === 'rgb-float') {
       this.float ??= await this.floatModel();

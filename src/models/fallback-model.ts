@@ -1,5 +1,6 @@
 import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import { UsageError } from '../core/errors.js';
+import { blankNativePicture } from '../av/rgb-converter.js';
 import type { RunStats } from '../core/stats.js';
 import type { ModelState, ModelStep, SrModel } from '../inference/sr-model.js';
 
@@ -45,16 +46,17 @@ export class FallbackModel implements SrModel {
     if (this.layouts.length === 0) throw new UsageError(`fallback model ${fallback.id} takes ${fallback.layouts.join('/')} pictures, ${primary.id} takes ${primary.layouts.join('/')}: no common format`);
   }
 
-  async configure(input: VideoInfo, layout: PixelLayout): Promise<VideoInfo> {
+  async configure(input: VideoInfo, layout: PixelLayout = this.layouts[0]!): Promise<VideoInfo> {
     const out = await this.primary.configure(input, layout);
     const alt = await this.fallback.configure(input, layout);
     if (alt.width !== out.width || alt.height !== out.height) throw new UsageError(`fallback model ${this.fallback.id} gives ${alt.width}x${alt.height}, ${this.primary.id} gives ${out.width}x${out.height}`);
-    if (layout === 'rgb-float') await this.warmUp(input);
+    await this.warmUp(input, layout);
     return out;
   }
 
-  private async warmUp(input: VideoInfo): Promise<void> {
-    const blank: Frame = { info: input, pts: 0, duration: 0, index: -1, layout: 'rgb-float', rgb: new Float32Array(3 * input.width * input.height) };
+  private async warmUp(input: VideoInfo, layout: PixelLayout): Promise<void> {
+    const props = { info: input, pts: 0, duration: 0, index: -1 };
+    const blank: Frame = layout === 'native' ? { ...props, layout, picture: blankNativePicture(input) } : { ...props, layout, rgb: new Float32Array(3 * input.width * input.height) };
     await this.fallback.upscale(blank, undefined);
     await this.primary.upscale(blank, undefined);
     await this.timed(blank, undefined); // the second run is the one that tells the steady-state time

@@ -20,6 +20,7 @@ export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats
   return concatMap(async (frame: Frame): Promise<Frame> => {
     if (frame.layout === 'rgb-float') return frame;
     const rgb = await stats.time('convert', () => toRgb.convert(avFrameOf(frame.picture)));
+    stats.count('conversionsIn');
     const { pts, duration, index, discontinuity, arrivedAt, info } = frame;
     return { info, pts, duration, index, ...(discontinuity ? { discontinuity } : {}), ...(arrivedAt !== undefined ? { arrivedAt } : {}), layout: 'rgb-float', rgb };
   });
@@ -49,6 +50,7 @@ export function toOutputFormat(target: VideoInfo, modelId: string, stats: RunSta
     let converted;
     try {
       converted = await stats.time('convert-out', () => toEncoder.convert(frame));
+      stats.count('conversionsOut');
     } catch (err) {
       if (err instanceof NotANumberError) throw new InferenceError(`model ${modelId} gave NaN in frame ${frame.index} (${err.message})`);
       throw err;

@@ -96,7 +96,13 @@ export class AvSink implements Sink {
   write(frame: Frame): Promise<void> {
     return this.enqueue(async () => {
       const toEncoder = this.toEncoder!;
-      const avFrame = toEncoder.matches(frame) ? await toEncoder.convert(frame) : await this.opts.stats.time('convert-out', () => toEncoder.convert(frame));
+      let avFrame;
+      if (toEncoder.matches(frame)) {
+        avFrame = await toEncoder.convert(frame);
+      } else {
+        avFrame = await this.opts.stats.time('convert-out', () => toEncoder.convert(frame));
+        this.opts.stats.count('conversionsOut');
+      }
       await this.opts.stats.time('encode', () => this.output!.writeVideo(avFrame));
     });
   }

@@ -54,7 +54,7 @@ export function lrFrame(index: number, width = 40, height = 32, opts: { shot?: n
       }
     }
   }
-  return { info: lrInfo(width, height), pts: index, duration: 1, index, rgb, ...(opts.discontinuity ? { discontinuity: true } : {}) };
+  return { info: lrInfo(width, height), pts: index, duration: 1, index, layout: 'rgb-float', rgb, ...(opts.discontinuity ? { discontinuity: true } : {}) };
 }
 
 export interface RecordedRun {

@@ -1,7 +1,7 @@
 import { Subject, type OperatorFunction } from 'rxjs';
-import type { Frame, VideoInfo } from '../../src/core/frame.js';
-import type { HistoryWindow, SrModel } from '../../src/inference/sr-model.js';
-import { scaledInfo } from '../../src/core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../../src/core/frame.js';
+import type { ModelState, ModelStep, SrModel } from '../../src/inference/sr-model.js';
+import { rgbOf, scaledInfo } from '../../src/core/frame.js';
 
 export const INFO: VideoInfo = {
   width: 4,
@@ -20,6 +20,7 @@ export function makeFrame(index: number, opts: { pts?: number; duration?: number
     pts: opts.pts ?? index * 3600,
     duration: opts.duration ?? 3600,
     index,
+    layout: 'rgb-float',
     rgb: new Float32Array(3 * info.width * info.height).fill(opts.value ?? index / 100),
     ...(opts.discontinuity ? { discontinuity: true } : {}),
   };
@@ -59,9 +60,14 @@ export class Harness {
   }
 }
 
-/** A model that records every window it is given and returns a constant image (or fails). */
+/**
+ * A model that records, for every frame it is given, the state it got back (the indices of the
+ * frame before and of its output, which is what it returns as state), and returns a constant image
+ * (or fails).
+ */
 export class RecordingModel implements SrModel {
   readonly id = 'recording';
+  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
   readonly windows: Array<{ current: number; previousInput: number | null; previousOutput: number | null }> = [];
   disposed = false;
 
@@ -75,13 +81,15 @@ export class RecordingModel implements SrModel {
     return scaledInfo(input, this.scale);
   }
 
-  async upscale(w: HistoryWindow): Promise<Float32Array> {
+  async upscale(current: Frame, state: ModelState | undefined): Promise<ModelStep> {
     this.behaviour.onRun?.();
-    this.windows.push({ current: w.current.index, previousInput: w.previousInput?.index ?? null, previousOutput: w.previousOutput?.index ?? null });
+    const previous = state as { input: number; output: number } | undefined;
+    this.windows.push({ current: current.index, previousInput: previous?.input ?? null, previousOutput: previous?.output ?? null });
     if (this.behaviour.delayMs) await new Promise((r) => setTimeout(r, this.behaviour.delayMs));
-    if (this.behaviour.failAt === w.current.index) throw new Error(`model broke on frame ${w.current.index}`);
-    const { width, height } = w.current.info;
-    return new Float32Array(3 * width * height * this.scale * this.scale).fill(w.current.rgb[0] ?? 0);
+    if (this.behaviour.failAt === current.index) throw new Error(`model broke on frame ${current.index}`);
+    const { width, height } = current.info;
+    const rgb = new Float32Array(3 * width * height * this.scale * this.scale).fill(rgbOf(current)[0] ?? 0);
+    return { pixels: { layout: 'rgb-float', rgb }, state: { input: current.index, output: current.index } };
   }
 
   async dispose(): Promise<void> {

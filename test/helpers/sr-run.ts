@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lastValueFrom, from, toArray } from 'rxjs';
 import type { Frame, VideoInfo } from '../../src/core/frame.js';
+import { rgbOf } from '../../src/core/frame.js';
 import { memoryLogger } from '../../src/core/log.js';
 import { loadModel } from '../../src/models/load.js';
 import { superResolve } from '../../src/operators/super-resolve.js';
@@ -17,12 +18,12 @@ export function frameFromRgb24(rgb: Buffer, info: VideoInfo, index: number): Fra
   const n = info.width * info.height;
   const planes = new Float32Array(3 * n);
   for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) planes[c * n + p] = rgb[3 * p + c]! / 255;
-  return { info, pts: index, duration: 1, index, rgb: planes };
+  return { info, pts: index, duration: 1, index, layout: 'rgb-float', rgb: planes };
 }
 
 /** Planar float output → 8-bit values, the form an encoder would get, for checksums. */
 export function quantized(frame: Frame): Uint8Array {
-  return Uint8Array.from(frame.rgb, (v) => Math.round(v * 255));
+  return Uint8Array.from(rgbOf(frame), (v) => Math.round(v * 255));
 }
 
 export function md5(bytes: Uint8Array): string {
@@ -33,7 +34,7 @@ export function md5(bytes: Uint8Array): string {
 export async function upscaleThroughOperator(model: string, scale: number, frames: Frame[], modelDirs: string[] = []): Promise<Frame[]> {
   const sr = await loadModel(model, { scale, modelDirs, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() } });
   try {
-    const output = await sr.configure(frames[0]!.info);
+    const output = await sr.configure(frames[0]!.info, 'rgb-float');
     return await lastValueFrom(from(frames).pipe(superResolve(sr, output), toArray()));
   } finally {
     await sr.dispose();

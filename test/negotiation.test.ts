@@ -1,0 +1,140 @@
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GraphBuilder, encodeModel } from '../src/onnx/graph.js';
+import { memoryLogger } from '../src/core/log.js';
+import { pipelineFromData } from '../src/pipeline/pipeline-file.js';
+import { runSpec } from '../src/pipeline/run-spec.js';
+import { ffmpeg, probeStreams, probeVideoFrames } from './helpers/media.js';
+import { writeHistoryModel } from './helpers/history-model.js';
+import { runCli } from './helpers/cli.js';
+
+/**
+ * Formats negotiated before the first frame: a native model (bicubic in swscale) never sees float
+ * RGB and matches ffmpeg's own scaler; a float model gets one conversion in and one out, however
+ * many outputs; colour tags and pixels survive both paths; NaN from a model is an error.
+ */
+
+const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-negotiation-'));
+const out = (name: string) => join(tmp, name);
+
+/** 96x64 frames that differ (frame number burnt in), tagged as asked, coded losslessly. */
+function clip(name: string, pixFmt: string, color: string[], frames = 4): string {
+  const path = out(name);
+  const matrix = color[1] === 'bt709' ? 'bt709' : 'bt601';
+  const range = color[3] === 'pc' ? 'pc' : 'tv';
+  ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=96x64:rate=25:duration=${frames / 25}`, '-vf', `drawtext=text=%{n}:x=8:y=8:fontsize=24:fontcolor=white,scale=out_color_matrix=${matrix}:out_range=${range}`, '-pix_fmt', pixFmt, ...color, '-c:v', 'ffv1', '-f', 'matroska', path]);
+  return path;
+}
+
+const BT709_TV = ['-colorspace', 'bt709', '-color_range', 'tv', '-color_primaries', 'bt709', '-color_trc', 'bt709'];
+const BT601_PC = ['-colorspace', 'smpte170m', '-color_range', 'pc', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m'];
+
+/** Raw planes of every frame, as ffmpeg decodes them (no conversion: the file's own format). */
+function rawPlanes(path: string, pixFmt: string, filter?: string): Buffer {
+  return execFileSync('ffmpeg', ['-v', 'error', '-i', path, ...(filter ? ['-vf', filter] : []), '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], { maxBuffer: 1 << 28 });
+}
+
+function maxDifference(a: Buffer, b: Buffer, bytes: 1 | 2): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i += bytes) worst = Math.max(worst, Math.abs((bytes === 1 ? a[i]! : a.readUInt16LE(i)) - (bytes === 1 ? b[i]! : b.readUInt16LE(i))));
+  return worst;
+}
+
+function meanDifference(a: Buffer, b: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+t.test('bicubic runs in swscale on the native format and matches ffmpeg scale=flags=bicubic', async (t) => {
+  for (const [pixFmt, bytes] of [['yuv420p', 1], ['yuv420p10le', 2], ['yuv444p', 1]] as const) {
+    const input = clip(`native-${pixFmt}.mkv`, pixFmt, BT709_TV);
+    const result = out(`native-${pixFmt}-x4.mkv`);
+    const r = runCli(['-i', input, '-o', result, '--model', 'bicubic', '-c:v', 'ffv1', '-y']);
+    t.equal(r.code, 0, `${pixFmt}: exit 0 (${r.stderr.trim().split('\n').at(-1)})`);
+    t.match(r.stderr, new RegExp(`formats: ${pixFmt} → bicubic → ${pixFmt}\\b`), `${pixFmt}: the start line shows no float stage`);
+    const ours = rawPlanes(result, pixFmt);
+    const reference = rawPlanes(input, pixFmt, 'scale=iw*4:ih*4:flags=bicubic');
+    t.equal(ours.length, reference.length, `${pixFmt}: same number of frames and size (${probeVideoFrames(result).length} frames)`);
+    const worst = maxDifference(ours, reference, bytes);
+    t.ok(worst <= 1, `${pixFmt}: at most 1 level from ffmpeg's own bicubic (max ${worst})`);
+    const streams = probeStreams(result)[0]!;
+    t.same([streams.pix_fmt, streams.color_space, streams.color_range], [pixFmt, 'bt709', 'tv'], `${pixFmt}: format and colour tags kept`);
+  }
+});
+
+t.test('colour through float RGB: BT.709 limited and BT.601 full range keep their tags and their pixels', async (t) => {
+  for (const [name, color, tags] of [['bt709-tv', BT709_TV, ['bt709', 'tv']], ['bt601-pc', BT601_PC, ['smpte170m', 'pc']]] as const) {
+    const input = clip(`colour-${name}.mkv`, 'yuv444p', color);
+    const result = out(`colour-${name}-x4.mkv`);
+    // --tile runs the model on float RGB tiles: the float path, both conversions
+    const r = runCli(['-i', input, '-o', result, '--model', 'bicubic', '--tile', '48', '--tile-overlap', '8', '-c:v', 'ffv1', '-y']);
+    t.equal(r.code, 0, `${name}: exit 0`);
+    t.match(r.stderr, /formats: yuv444p → float RGB → bicubic → float RGB → yuv444p/, `${name}: one conversion in, one out`);
+    const streams = probeStreams(result)[0]!;
+    t.same([streams.color_space, streams.color_range], tags, `${name}: tags kept`);
+    // decode both with ffmpeg as players would (by the tags): ours against ffmpeg's own scaler
+    const reference = rawPlanes(input, 'rgb24', 'scale=iw*4:ih*4:flags=bicubic');
+    const ours = rawPlanes(result, 'rgb24');
+    const right = meanDifference(ours, reference);
+    // the same output read with the other matrix and the other range: what a swap would look like
+    const [wrongMatrix, wrongRange] = name === 'bt709-tv' ? ['bt601', 'pc'] : ['bt709', 'tv'];
+    const swappedMatrix = meanDifference(rawPlanes(result, 'rgb24', `scale=in_color_matrix=${wrongMatrix}:in_range=${tags[1]}`), reference);
+    const swappedRange = meanDifference(rawPlanes(result, 'rgb24', `scale=in_color_matrix=${name === 'bt709-tv' ? 'bt709' : 'bt601'}:in_range=${wrongRange}`), reference);
+    t.ok(right < 1.5, `${name}: mean difference from ffmpeg's bicubic ${right.toFixed(3)} levels (< 1.5)`);
+    t.ok(swappedMatrix > 2 * right && swappedMatrix > 1.5, `${name}: a swapped matrix would be seen (${swappedMatrix.toFixed(3)} levels)`);
+    t.ok(swappedRange > 2 * right && swappedRange > 1.5, `${name}: a swapped range would be seen (${swappedRange.toFixed(3)} levels)`);
+  }
+});
+
+t.test('a tee converts the model output once for all its outputs', async (t) => {
+  const models = out('models');
+  writeHistoryModel(models, 4);
+  const input = clip('tee.mkv', 'yuv420p', BT709_TV, 6);
+  const spec = pipelineFromData({ source: { url: input }, model: { id: 'history-test', modelDirs: [models] }, sinks: [{ url: out('tee-a.mkv') }, { url: out('tee-b.mkv') }] }, 'tee.yaml');
+  const log = memoryLogger();
+  const { summary } = await runSpec(spec, { log, signal: new AbortController().signal });
+  t.equal(summary.framesOut, 6);
+  t.equal(summary.stats.get('conversionsIn'), 6, 'one conversion into float RGB per frame');
+  t.equal(summary.stats.get('conversionsOut'), 6, 'one conversion out per frame, not one per output');
+  t.same([probeVideoFrames(out('tee-a.mkv')).length, probeVideoFrames(out('tee-b.mkv')).length], [6, 6], 'both outputs have every frame');
+  t.ok(rawPlanes(out('tee-a.mkv'), 'yuv420p').equals(rawPlanes(out('tee-b.mkv'), 'yuv420p')), 'and the same pictures');
+});
+
+t.test('NaN in a model output is an error naming the model and the frame, not a black frame', async (t) => {
+  const dir = out('nan-model');
+  mkdirSync(dir, { recursive: true });
+  const g = new GraphBuilder('nan');
+  g.input('input', 'float32', [1, 3, 'h', 'w']);
+  const scales = g.constant('scales', 'float32', [4], [1, 1, 4, 4]);
+  const roi = g.constant('roi', 'float32', [0], []);
+  const up = g.op('Resize', ['input', roi, scales], { mode: 'nearest' });
+  g.op('Sqrt', [g.op('Sub', [up, g.constant('two', 'float32', [], [2])])], {}, 'output'); // sqrt(x − 2): NaN for every pixel
+  g.output('output', 'float32', [1, 3, 'oh', 'ow']);
+  writeFileSync(join(dir, 'nan-x4.onnx'), encodeModel(g));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'stream-sr-model/1', id: 'nan-test', kind: 'image', variants: [{ scale: 4, file: 'nan-x4.onnx' }], inputs: { frame: 'input' }, output: 'output', layout: 'NCHW', range: [0, 1], history: false }));
+  const r = runCli(['-i', clip('nan.mkv', 'yuv420p', BT709_TV), '-o', out('nan-x4.mkv'), '--model', join(dir, 'model.json'), '-y']);
+  t.equal(r.code, 1, 'a runtime failure: exit 1');
+  t.match(r.stderr, /model nan-test gave NaN in frame 0/, 'names the model and the frame');
+});
+
+t.test('PNG files end at their IEND chunk (no packet padding) and ffmpeg reads them without complaint', async (t) => {
+  const frames = out('png-in');
+  mkdirSync(join(frames, 'seq'), { recursive: true });
+  ffmpeg(['-i', clip('png.mkv', 'yuv420p', BT709_TV, 2), '-pix_fmt', 'rgb24', join(frames, 'seq', '%03d.png')]);
+  const dir = out('png-out');
+  const r = runCli(['frames', '--in_path', frames, '--out_path', dir, '--model', 'bicubic', '-y']);
+  t.equal(r.code, 0, `frames mode: exit 0 ${r.stderr.split('\n').at(-2) ?? ''}`);
+  const seq = join(dir, 'png-in', 'seq');
+  const written = readdirSync(seq).filter((n) => n.endsWith('.png'));
+  t.same(written, ['001.png', '002.png']);
+  for (const name of written) {
+    const bytes = readFileSync(join(seq, name));
+    t.same(Array.from(bytes.subarray(-12)), [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], `${name}: the last 12 bytes are the IEND chunk`);
+    const check = spawnSync('ffmpeg', ['-v', 'warning', '-i', join(seq, name), '-f', 'null', '-'], { encoding: 'utf8' });
+    t.same([check.status, check.stderr], [0, ''], `${name}: ffmpeg decodes it without a warning`);
+  }
+});
