@@ -1,8 +1,8 @@
 import type { Beamcoder } from './beamcoder.js';
-import { openInput, presentationTime, VideoDecoder, ffmpegReason, type CopyPacket, type CopyStream, type OpenedInput } from './input.js';
+import { openInput, presentationTime, type CopyPacket, type CopyStream, type OpenedInput } from './input.js';
+import { DecodeLoop } from './decode-loop.js';
 import type { Rational } from '../core/rational.js';
 import { fromMicros, toMicros, type LiveTimeline } from '../core/timeline.js';
-import { SourceError } from '../core/errors.js';
 
 export interface LiveConnectionOptions {
   readonly url: string;
@@ -38,19 +38,17 @@ export type LiveItem = LiveVideo | LiveCopy;
  * negotiated as (`attach`), so a reconnect is invisible to the muxer.
  */
 export class LiveConnection {
-  private readonly decoder: VideoDecoder;
+  private readonly loop: DecodeLoop;
   private readonly copyTargets = new Map<number, CopyStream>();
   private readonly lastCopyUs = new Map<number, number>();
-  private sawKeyframe = false;
   private lastVideoUs: number | undefined;
-  decodeErrors = 0;
 
   private constructor(
     readonly input: OpenedInput,
     private readonly timeline: LiveTimeline,
     private readonly label: string,
   ) {
-    this.decoder = new VideoDecoder(input);
+    this.loop = new DecodeLoop(input, { label, keyframeGate: true, skipDamaged: true });
     timeline.beginConnection();
   }
 
@@ -73,32 +71,23 @@ export class LiveConnection {
     return problems;
   }
 
-  /** The next items (possibly none); null at the end of the stream. */
-  async read(): Promise<LiveItem[] | null> {
-    let packet: Beamcoder.Packet | null;
-    try {
-      packet = await this.input.demuxer.read();
-    } catch (err) {
-      throw new SourceError(`input '${this.label}': reading failed: ${ffmpegReason(err)}`, { cause: err });
-    }
-    if (!packet) return null;
-    if (packet.stream_index === this.input.videoStream.index) return this.video(packet);
-    const target = this.copyTargets.get(packet.stream_index);
-    return target ? this.copy(packet, target) : [];
+  /** Packets the decoder rejected (lost UDP datagrams), skipped as ffplay would. */
+  get decodeErrors(): number {
+    return this.loop.damaged;
   }
 
-  private async video(packet: Beamcoder.Packet): Promise<LiveItem[]> {
-    if (!this.sawKeyframe) {
-      if (!packet.flags.KEY) return [];
-      this.sawKeyframe = true;
+  /** The next items (possibly none); null at the end of the stream. */
+  async read(): Promise<LiveItem[] | null> {
+    const step = await this.loop.step();
+    if (!step) return null;
+    if (step.other) {
+      const target = this.copyTargets.get(step.other.stream_index);
+      return target ? this.copy(step.other, target) : [];
     }
-    let frames: Beamcoder.Frame[];
-    try {
-      frames = await this.decoder.decode(packet);
-    } catch {
-      this.decodeErrors++; // a damaged packet (lost UDP datagrams): skip it, as ffplay would
-      return [];
-    }
+    return this.video(step.frames);
+  }
+
+  private video(frames: readonly Beamcoder.Frame[]): LiveItem[] {
     const arrivedAt = performance.now();
     const items: LiveItem[] = [];
     for (const frame of frames) {
@@ -128,7 +117,7 @@ export class LiveConnection {
     const tb = pairOf(stream.time_base);
     const key = `copy${packet.stream_index}`;
     const ts = valid(packet.pts) ? packet.pts : valid(packet.dts) ? packet.dts : undefined;
-    if (ts === undefined || !this.sawKeyframe || !this.timeline.anchored) return [];
+    if (ts === undefined || !this.loop.started || !this.timeline.anchored) return [];
     const us = this.timeline.map(key, ts, tb, false);
     if (us === undefined || us < this.timeline.startUs) return []; // from before the first picture
     const last = this.lastCopyUs.get(packet.stream_index);

@@ -1,7 +1,8 @@
 import type { Beamcoder } from './beamcoder.js';
 import type { VideoInfo } from '../core/frame.js';
 import { SourceError } from '../core/errors.js';
-import { ffmpegReason, openInput, VideoDecoder, type OpenedInput } from './input.js';
+import { openInput, type OpenedInput } from './input.js';
+import { DecodeLoop } from './decode-loop.js';
 import { makeFilterer, runFilter, toRgbFilterSpec } from './rgb-converter.js';
 
 /**
@@ -10,13 +11,10 @@ import { makeFilterer, runFilter, toRgbFilterSpec } from './rgb-converter.js';
  * reads with, so RGB sources come through bit for bit.
  */
 export class Rgb24Reader {
-  private readonly pending: Beamcoder.Frame[] = [];
-  private eof = false;
-
   private constructor(
     readonly label: string,
     private readonly input: OpenedInput,
-    private readonly decoder: VideoDecoder,
+    private readonly loop: DecodeLoop,
     private readonly filterer: Beamcoder.Filterer,
   ) {}
 
@@ -24,7 +22,7 @@ export class Rgb24Reader {
     const input = await openInput({ url: path, label: path });
     try {
       const filterer = await makeFilterer(input.video, 'rgb24', toRgbFilterSpec(input.video));
-      return new Rgb24Reader(path, input, new VideoDecoder(input), filterer);
+      return new Rgb24Reader(path, input, new DecodeLoop(input, { label: path }), filterer);
     } catch (err) {
       input.demuxer.forceClose();
       throw err;
@@ -37,29 +35,13 @@ export class Rgb24Reader {
 
   /** The next frame as width*height*3 bytes (R,G,B per pixel), or null at the end. */
   async next(): Promise<Buffer | null> {
-    while (this.pending.length === 0 && !this.eof) await this.readMore();
-    const decoded = this.pending.shift();
+    const decoded = await this.loop.next();
     if (!decoded) return null;
     const { width, height } = this.input.video;
     if (decoded.width !== width || decoded.height !== height) {
       throw new SourceError(`input '${this.label}': a frame of ${decoded.width}x${decoded.height} in a ${width}x${height} stream`);
     }
     return packRows(await runFilter(this.filterer, decoded), width, height);
-  }
-
-  private async readMore(): Promise<void> {
-    let packet: Beamcoder.Packet | null;
-    try {
-      packet = await this.input.demuxer.read();
-    } catch (err) {
-      throw new SourceError(`input '${this.label}': reading failed: ${ffmpegReason(err)}`, { cause: err });
-    }
-    if (!packet) {
-      this.eof = true;
-      this.pending.push(...(await this.decoder.flush()));
-    } else if (packet.stream_index === this.input.videoStream.index) {
-      this.pending.push(...(await this.decoder.decode(packet)));
-    }
   }
 
   close(): void {

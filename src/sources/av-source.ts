@@ -1,9 +1,8 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Beamcoder } from '../av/beamcoder.js';
-import { openInput, presentationTime, VideoDecoder, type OpenedInput } from '../av/input.js';
+import { openInput, presentationTime, type OpenedInput } from '../av/input.js';
+import { DecodeLoop } from '../av/decode-loop.js';
 import { nativePicture } from '../av/rgb-converter.js';
-import { SourceError } from '../core/errors.js';
-import { ffmpegReason } from '../av/input.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
 import { creditedFrames } from './credited-frames.js';
 
@@ -36,43 +35,23 @@ export class AvSource implements Source {
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const input = this.input;
     if (!input) throw new Error('AvSource.frames() before open()');
-    const decoder = new VideoDecoder(input);
-    const videoIndex = input.videoStream.index;
+    const loop = new DecodeLoop(input, { label: this.label, time: (stage, work) => read.stats.time(stage, work) });
     const copied = new Set(input.copyStreams.map((s) => s.index));
-    const pending: Beamcoder.Frame[] = [];
-    let eof = false;
+    const onOther = (packet: Beamcoder.Packet): void => {
+      if (copied.has(packet.stream_index)) read.onCopyPacket?.({ streamIndex: packet.stream_index, handle: packet });
+    };
     let index = 0;
     let lastPts: number | undefined;
 
-    const readMore = async (): Promise<void> => {
-      const packet = await read.stats.time('demux', () => this.readPacket(input));
-      if (!packet) {
-        eof = true;
-        pending.push(...(await read.stats.time('decode', () => decoder.flush())));
-      } else if (packet.stream_index === videoIndex) {
-        pending.push(...(await read.stats.time('decode', () => decoder.decode(packet))));
-      } else if (copied.has(packet.stream_index)) {
-        read.onCopyPacket?.({ streamIndex: packet.stream_index, handle: packet });
-      }
-    };
-
     yield* creditedFrames(read, async () => {
-      while (pending.length === 0 && !eof && !read.signal.aborted) await readMore();
-      const decoded = pending.shift();
+      if (read.signal.aborted) return undefined;
+      const decoded = await loop.next(onOther);
       if (!decoded || read.signal.aborted) return undefined;
       const pts = this.ptsOf(decoded, input.video, lastPts);
       lastPts = pts;
       read.stats.count('framesIn');
       return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, layout: 'native', picture: nativePicture(decoded) };
     });
-  }
-
-  private async readPacket(input: OpenedInput): Promise<Beamcoder.Packet | null> {
-    try {
-      return await input.demuxer.read();
-    } catch (err) {
-      throw new SourceError(`input '${this.label}': reading failed: ${ffmpegReason(err)}`, { cause: err });
-    }
   }
 
   /**
