@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Credit } from '../src/core/credit.js';
@@ -11,7 +11,12 @@ import { AvSource } from '../src/sources/av-source.js';
 import { PngFolderSource } from '../src/sources/png-folder.js';
 import { toModelLayout } from '../src/operators/convert-format.js';
 import { lastValueFrom, from, toArray } from 'rxjs';
-import { ffmpeg } from './helpers/media.js';
+import { decodeRgb, ffmpeg } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
+import { interfaceExport, lrInfo, removeExports } from './helpers/diffvsr.js';
+import { loadModel } from '../src/models/load.js';
+import { memoryLogger } from '../src/core/log.js';
+import type { ModelState } from '../src/inference/sr-model.js';
 
 /**
  * Exact levels: an n-bit level k reaches the model as k/(2^n−1), checked value by value against
@@ -126,4 +131,34 @@ t.test('ramps of all 256 (8-bit) and all 1024 (10-bit) levels reach the model ex
   const ref10 = ffmpegPlanes(ramp10, 'gbrp10le', 1024, 2, 1)[0]!;
   t.ok(Array.from({ length: 1024 }, (_, x) => ref10[x] === x).every(Boolean), 'the 10-bit ramp file holds levels 0..1023 (checked by ffmpeg)');
   t.ok(Array.from({ length: 1024 }, (_, x) => rgb10[x] === Math.fround(x / 1023)).every(Boolean), 'R: level x is x/1023 for x = 0..1023');
+});
+
+t.test('Stream-DiffVSR through the CLI on PNG frames writes exactly what the runtime gives for u8/255', async (t) => {
+  const exported = await interfaceExport();
+  t.teardown(removeExports);
+  const seqs = join(tmp, 'diffvsr-in');
+  mkdirSync(join(seqs, 'seq'), { recursive: true });
+  // 40x32 frames that differ, with saturated and dark areas (levels near 0 and 255)
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=40x32:rate=25:duration=0.12', '-vf', 'drawtext=text=%{n}:x=2:y=2:fontsize=16:fontcolor=white', '-frames:v', '3', '-pix_fmt', 'rgb24', join(seqs, 'seq', '%03d.png')]);
+  const r = runCli(['frames', '--in_path', seqs, '--out_path', join(tmp, 'diffvsr-out'), '--model_id', exported, '--threads', '1', '--seed', '7', '-q']);
+  t.equal(r.code, 0, r.stderr);
+  const model = await loadModel(exported, { scale: 4, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() }, diffusion: { seed: 7 } });
+  await model.configure(lrInfo(40, 32), 'rgb-float');
+  let state: ModelState | undefined;
+  for (const name of ['001.png', '002.png', '003.png']) {
+    // the runtime fed u8/255 of ffmpeg's own decode, quantised as the reference writes frames
+    const lr = decodeRgb(join(seqs, 'seq', name)).frames[0]!;
+    const rgb = new Float32Array(3 * 40 * 32);
+    for (let p = 0; p < 40 * 32; p++) for (let c = 0; c < 3; c++) rgb[c * 40 * 32 + p] = lr[3 * p + c]! / 255;
+    const step = await model.upscale({ info: lrInfo(40, 32), pts: 0, duration: 1, index: 0, layout: 'rgb-float', rgb }, state);
+    state = step.state;
+    const hr = rgbOf({ info: lrInfo(160, 128), pts: 0, duration: 1, index: 0, ...step.pixels });
+    const expected = Buffer.alloc(3 * 160 * 128);
+    for (let p = 0; p < 160 * 128; p++) for (let c = 0; c < 3; c++) expected[3 * p + c] = Math.round(Math.min(1, Math.max(0, hr[c * 160 * 128 + p]!)) * 255);
+    const written = decodeRgb(join(tmp, 'diffvsr-out', 'diffvsr-in', 'seq', name)).frames[0]!;
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++) if (expected[i] !== written[i]) differ++;
+    t.equal(differ, 0, `${name}: every written level equals round(clamp(x)·255) of the runtime's output (${differ} differ)`);
+  }
+  await model.dispose();
 });

@@ -11,7 +11,7 @@ import type { ModelState, SrModel } from '../src/inference/sr-model.js';
 import { loadModel } from '../src/models/load.js';
 import { findModel, listModelIds, searchPath } from '../src/models/registry.js';
 import { measureInChildProcess } from '../src/models/measure-memory.js';
-import { parseSize } from '../src/cli/tiling-options.js';
+import { parseSize } from '../src/pipeline/model-options.js';
 import { clips, decodeRgb, fixture, probeVideoFrames, sharedData } from './helpers/media.js';
 import { writeHistoryModel } from './helpers/history-model.js';
 import { runCli } from './helpers/cli.js';

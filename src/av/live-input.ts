@@ -46,7 +46,7 @@ export class LiveConnection {
   private constructor(
     readonly input: OpenedInput,
     private readonly timeline: LiveTimeline,
-    private readonly label: string,
+    label: string,
   ) {
     this.loop = new DecodeLoop(input, { label, keyframeGate: true, skipDamaged: true });
     timeline.beginConnection();

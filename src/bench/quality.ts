@@ -9,6 +9,7 @@ import { packageRoot } from '../core/package-root.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { findModel, searchPath } from '../models/registry.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
+import { modelSpecFrom } from '../pipeline/model-options.js';
 import { qualityMarkdown, type QualityRow } from './quality-table.js';
 import { finiteOrNull } from '../metrics/format.js';
 
@@ -37,7 +38,7 @@ async function scoreOne(model: string, label: string, sequence: string, data: st
   const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence}.mkv`);
   const t0 = performance.now();
   const { summary } = await runUpscaleJob({
-    input: lr, output, model, scale: SCALE, device: 'cpu', encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
+    input: lr, output, model: modelSpecFrom({ id: model, scale: SCALE }), encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
   });
   const seconds = (performance.now() - t0) / 1000;
   const frames = summary.framesOut;

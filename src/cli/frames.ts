@@ -1,19 +1,18 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
 import type { Device } from '../inference/providers.js';
-import type { LoadModelOptions } from '../models/load.js';
+import type { ModelSpec } from '../pipeline/spec.js';
 import { runFramesJob } from '../pipeline/frames-job.js';
-import { diffusionFromArgs, loggerFromArgs, logOptions, modelOptions, sessionFromArgs } from './common-options.js';
+import { loggerFromArgs, logOptions } from './common-options.js';
+import { modelOptions, modelSpecFrom, modelValuesFromArgs } from '../pipeline/model-options.js';
 import { reportError } from './errors.js';
-import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
 /** The reference tool's PyTorch weight options: meaningless for exported ONNX models. */
 const TORCH_WEIGHTS = ['unet_pretrained_weight', 'controlnet_pretrained_weight', 'temporal_vae_pretrained_weight'] as const;
 
 function builder(y: Argv) {
-  let b = tilingOptions(logOptions(modelOptions(y)))
+  let b = logOptions(modelOptions(y))
     .alias('model', 'model_id')
     .option('in_path', { alias: 'in-path', type: 'string', demandOption: true, describe: 'folder of sequence folders: DIR/<seq>/*.png' })
     .option('out_path', { alias: 'out-path', type: 'string', default: DEFAULTS.framesOutPath, describe: 'results go to OUT/<name of in_path>/<seq>/, same file names' })
@@ -34,18 +33,13 @@ function device(args: Args): Device {
   return 'tensorrt';
 }
 
-function loadOptions(args: Args, log: Logger): LoadModelOptions {
+/** The model options, with the reference tool's names (--num_inference_steps, --enable_tensorrt) folded in. */
+function modelSpecOf(args: Args): ModelSpec {
   const used = TORCH_WEIGHTS.find((name) => args[name] !== undefined);
   if (used) throw new UsageError(`--${used}: stream-sr runs exported ONNX models, not PyTorch weights; export the model and pass its folder or model.json as --model_id`);
-  const dev = device(args);
   const steps = args.num_inference_steps ?? args.steps;
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--num_inference_steps ${steps}: must be a whole number of at least 1`);
-  return {
-    scale: args.scale,
-    ...(args.modelDir ? { modelDirs: args.modelDir } : {}),
-    session: sessionFromArgs(args, dev, log),
-    diffusion: diffusionFromArgs({ ...args, steps }),
-  };
+  return modelSpecFrom({ ...modelValuesFromArgs(args), device: device(args), ...(steps !== undefined ? { steps } : {}) });
 }
 
 async function handler(args: Args): Promise<void> {
@@ -54,9 +48,7 @@ async function handler(args: Args): Promise<void> {
     const result = await runFramesJob({
       inPath: args.in_path,
       outPath: args.out_path,
-      model: args.model,
-      load: loadOptions(args, log),
-      tiling: tilingFromArgs(args, log),
+      model: modelSpecOf(args),
       overwrite: args.overwrite,
       maxInFlight: DEFAULTS.maxInFlight,
       log,

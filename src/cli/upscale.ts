@@ -1,16 +1,15 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
-import type { Device } from '../inference/providers.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { diffusionFromArgs, fixedInputShape, loggerFromArgs, logOptions, modelOptions } from './common-options.js';
+import { loggerFromArgs, logOptions } from './common-options.js';
+import { modelOptions, modelSpecFrom, modelValuesFromArgs } from '../pipeline/model-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
-import { tilingFromArgs, tilingOptions } from './tiling-options.js';
 
 function builder(y: Argv) {
-  return liveOptions(tilingOptions(logOptions(modelOptions(y))))
+  return liveOptions(logOptions(modelOptions(y)))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
@@ -38,23 +37,12 @@ async function handler(args: Args): Promise<void> {
   const log = loggerFromArgs(args);
   try {
     if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
-    const shape = fixedInputShape(args.imageHeight, args.imageWidth, args.scale);
     const result = await runUpscaleJob({
       input: args.input,
       ...(args.inputFormat ? { inputFormat: args.inputFormat } : {}),
       output: args.output,
       ...(args.format ? { outputFormat: args.format } : {}),
-      model: args.model,
-      ...(args.modelDir ? { modelDirs: args.modelDir } : {}),
-      scale: args.scale,
-      device: args.device as Device,
-      ...(args.gpu !== undefined ? { gpu: args.gpu } : {}),
-      ...(args.threads ? { threads: args.threads } : {}),
-      ...(args.engineCache ? { engineCacheDir: args.engineCache } : {}),
-      ...(args.fp16 ? { fp16: true } : {}),
-      ...(shape ? { fixedInputShape: shape } : {}),
-      tiling: tilingFromArgs(args, log),
-      diffusion: diffusionFromArgs(args),
+      model: modelSpecFrom(modelValuesFromArgs(args)),
       encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,

@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Frame, VideoInfo } from '../core/frame.js';
-import { scaledInfo } from '../core/frame.js';
 import type { SrModel } from './sr-model.js';
 
 /** Resident memory now, and a way to read the peak since the last reset. */

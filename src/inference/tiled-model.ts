@@ -26,6 +26,9 @@ export interface TilingOptions {
   readonly log: Logger;
 }
 
+/** What a user sets about tiling (command line or pipeline file); the rest is the run's. */
+export type TilingSettings = Pick<TilingOptions, 'tile' | 'overlap' | 'maxMemoryBytes'>;
+
 /** Peaks measured at 256x256 and 400x400 came out 1-5% above what a 128x128 probe predicts. */
 const PROBE_HEADROOM = 1.1;
 

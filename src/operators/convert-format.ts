@@ -1,6 +1,5 @@
 import { concatMap, type OperatorFunction } from 'rxjs';
 import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
-import { rgbOf } from '../core/frame.js';
 import { InferenceError } from '../core/errors.js';
 import { NotANumberError } from '../core/levels.js';
 import type { RunStats } from '../core/stats.js';

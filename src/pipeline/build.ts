@@ -31,8 +31,9 @@ export interface BuildContext {
   readonly signal?: AbortSignal;
 }
 
-async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
-  const options: LoadModelOptions = {
+/** How the model of `spec` is loaded: session, scale, folders, diffusion options. */
+export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
+  return {
     scale: spec.scale,
     ...(spec.modelDirs ? { modelDirs: spec.modelDirs } : {}),
     session: {
@@ -45,8 +46,13 @@ async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolea
     },
     ...(spec.diffusion ? { diffusion: spec.diffusion } : {}),
   };
+}
+
+/** Loads model `id` as `spec` says, wrapped for tiling when `tiled` and the spec asks for it. */
+export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
+  const options = loadOptionsOf(spec, log);
   const model = await loadModel(id, options);
-  return tiled ? withModelTiling(model, id, options, spec.tiling) : model;
+  return tiled && spec.tiling ? withModelTiling(model, id, options, { ...spec.tiling, log }) : model;
 }
 
 /** Source, model (with the live policy's fallback), and output(s) of a pipeline, none opened yet. */

@@ -5,9 +5,8 @@ import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
 import type { SrModel } from '../inference/sr-model.js';
-import type { TilingOptions } from '../inference/tiled-model.js';
-import { loadModel, type LoadModelOptions } from '../models/load.js';
-import { withModelTiling } from '../models/measure-memory.js';
+import { openModel } from './build.js';
+import type { ModelSpec } from './spec.js';
 import { findModel } from '../models/registry.js';
 import { PngFolderSink } from '../sinks/png-folder-sink.js';
 import { listPngs, PngFolderSource } from '../sources/png-folder.js';
@@ -19,9 +18,8 @@ export interface FramesJob {
   readonly inPath: string;
   /** Results go to outPath/<name of inPath>/<seq>/ (the reference tool's --out_path). */
   readonly outPath: string;
-  readonly model: string;
-  readonly load: LoadModelOptions;
-  readonly tiling?: TilingOptions;
+  /** The model and how it runs (MODEL_OPTIONS). */
+  readonly model: ModelSpec;
   readonly overwrite: boolean;
   readonly maxInFlight: number;
   readonly log: Logger;
@@ -89,8 +87,8 @@ async function warnAboutOtherFiles(dir: string, name: string, log: Logger): Prom
 
 /** --num_inference_steps means something to diffusion models only; say so rather than ignore it. */
 async function warnIfStepsUnused(job: FramesJob): Promise<void> {
-  if (job.load.diffusion?.steps === undefined) return;
-  const manifest = await findModel(job.model, job.load.modelDirs).catch(() => undefined);
+  if (job.model.diffusion?.steps === undefined) return;
+  const manifest = await findModel(job.model.id, job.model.modelDirs).catch(() => undefined);
   if (manifest && manifest.kind !== 'stream-diffvsr') job.log.warn(`--num_inference_steps: model ${manifest.id} is not a diffusion model; ignored`);
 }
 
@@ -105,7 +103,7 @@ export async function runFramesJob(job: FramesJob): Promise<{ sequences: Sequenc
   const plan = (await listSequences(job.inPath, log)).map((name) => ({ name, source: join(job.inPath, name), target: join(job.outPath, parent, name) }));
   await checkTargets(plan, job.overwrite);
   await warnIfStepsUnused(job);
-  const model = withModelTiling(await loadModel(job.model, job.load), job.model, job.load, job.tiling);
+  const model = await openModel(job.model.id, job.model, log, true);
   const signals = new StopSignals((sig) => log.info(`${sig}: finishing the frames in flight of this sequence (again to stop at once)`));
   const sequences: SequenceResult[] = [];
   try {

@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
-import type { Device } from '../inference/providers.js';
+import { modelSpecFrom, type ModelOptionValues } from './model-options.js';
 import type { LivePolicy, RtspTransport } from '../sources/live-options.js';
 import { validate } from './schema.js';
 import { PIPELINE_SCHEMA } from './pipeline-schema.js';
@@ -21,7 +21,7 @@ interface FileSink {
 interface PipelineFile {
   id?: string;
   source: { url: string; format?: string; frameRate?: number; rtspTransport?: RtspTransport; readTimeoutMs?: number; options?: Record<string, string>; reconnect?: { enabled?: boolean; initialDelayMs?: number; maxDelayMs?: number; maxAttempts?: number } };
-  model?: { id?: string; scale?: number; device?: Device; gpu?: number; threads?: number; modelDirs?: string[] };
+  model?: ModelOptionValues;
   policy?: { mode?: LivePolicy; fallbackModel?: string; maxQueue?: number; latencyBudgetMs?: number };
   sinks: FileSink[];
   maxInFlight?: number;
@@ -63,7 +63,7 @@ export function pipelineFromData(data: unknown, name: string): PipelineSpec {
         maxAttempts: r.maxAttempts ?? DEFAULTS.reconnectMaxAttempts,
       },
     },
-    model: { id: m.id ?? DEFAULTS.model, scale: m.scale ?? DEFAULTS.scale, device: m.device ?? (DEFAULTS.device as Device), ...(m.gpu !== undefined ? { gpu: m.gpu } : {}), ...(m.threads ? { threads: m.threads } : {}), ...(m.modelDirs ? { modelDirs: m.modelDirs } : {}) },
+    model: modelSpecFrom(m),
     fallbackModel: p.fallbackModel ?? DEFAULTS.fallbackModel,
     latencyBudgetMs: p.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
     outputs: file.sinks.map(outputOf),

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../core/defaults.js';
-import { DEVICES } from '../inference/providers.js';
 import { LIVE_POLICIES } from '../sources/live-options.js';
 import type { Schema } from './schema.js';
+import { modelSchema } from './model-options.js';
 
 /**
  * Inputs and outputs a pipeline file may name: paths and the network protocols stream-sr serves.
@@ -39,19 +39,7 @@ const source: Schema = {
   },
 };
 
-const model: Schema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9._/-]+$', patternMessage: 'must be a model id or a path to a model.json', default: DEFAULTS.model },
-    scale: { type: 'integer', enum: [2, 4], default: DEFAULTS.scale },
-    device: { type: 'string', enum: DEVICES as unknown as string[], default: DEFAULTS.device },
-    gpu: { type: 'integer', minimum: 0 },
-    threads: { type: 'integer', minimum: 1 },
-    modelDirs: { type: 'array', items: { type: 'string' } },
-  },
-};
+const model = modelSchema();
 
 const policy: Schema = {
   type: 'object',

@@ -3,7 +3,7 @@ import type { BackoffSettings } from '../core/backoff.js';
 import type { Rational } from '../core/rational.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { Device } from '../inference/providers.js';
-import type { TilingOptions } from '../inference/tiled-model.js';
+import type { TilingSettings } from '../inference/tiled-model.js';
 import type { IdentityOptions } from '../operators/identity.js';
 import type { LiveSettings } from '../sources/live-options.js';
 import type { OutputRequest } from '../sinks/live-outputs.js';
@@ -25,7 +25,7 @@ export interface ModelSpec {
   readonly fp16?: boolean;
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
   /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
-  readonly tiling?: TilingOptions;
+  readonly tiling?: TilingSettings;
   /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
   readonly diffusion?: LoadModelOptions['diffusion'];
 }

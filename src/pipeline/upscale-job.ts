@@ -6,39 +6,24 @@ import type { Rational } from '../core/rational.js';
 import { RunStats } from '../core/stats.js';
 import { DEFAULTS } from '../core/defaults.js';
 import type { EncoderSettings } from '../av/output.js';
-import type { Device } from '../inference/providers.js';
 import { isUrl } from '../sources/open-source.js';
 import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
 import { outputKind } from '../sinks/live-outputs.js';
-import type { TilingOptions } from '../inference/tiled-model.js';
-import type { LoadModelOptions } from '../models/load.js';
 import { ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
 import type { IdentityOptions } from '../operators/identity.js';
 import { runSpec } from './run-spec.js';
 import type { MetricsSnapshot } from './run-meter.js';
-import type { PipelineSpec } from './spec.js';
+import type { ModelSpec, PipelineSpec } from './spec.js';
 
 export interface UpscaleJob {
   readonly input: string;
   readonly inputFormat?: string;
   readonly output: string;
   readonly outputFormat?: string;
-  readonly model: string;
-  readonly modelDirs?: readonly string[];
-  readonly scale: number;
-  readonly device: Device;
-  readonly gpu?: number;
-  readonly threads?: number;
-  /** TensorRT engine cache, precision and fixed input shape (see inference/tensorrt.ts). */
-  readonly engineCacheDir?: string;
-  readonly fp16?: boolean;
-  readonly fixedInputShape?: { readonly height: number; readonly width: number };
-  /** --tile / --max-memory: run the model on blended tiles. */
-  readonly tiling?: TilingOptions;
-  /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
-  readonly diffusion?: LoadModelOptions['diffusion'];
+  /** The model and how it runs (MODEL_OPTIONS, from the command line). */
+  readonly model: ModelSpec;
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly overwrite: boolean;
@@ -84,19 +69,7 @@ function specOf(job: UpscaleJob): PipelineSpec {
     id: 'cli',
     source: { url: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) },
     live,
-    model: {
-      id: job.model,
-      scale: job.scale,
-      device: job.device,
-      ...(job.gpu !== undefined ? { gpu: job.gpu } : {}),
-      ...(job.threads ? { threads: job.threads } : {}),
-      ...(job.modelDirs ? { modelDirs: job.modelDirs } : {}),
-      ...(job.engineCacheDir ? { engineCacheDir: job.engineCacheDir } : {}),
-      ...(job.fp16 ? { fp16: true } : {}),
-      ...(job.fixedInputShape ? { fixedInputShape: job.fixedInputShape } : {}),
-      ...(job.tiling ? { tiling: job.tiling } : {}),
-      ...(job.diffusion ? { diffusion: job.diffusion } : {}),
-    },
+    model: job.model,
     fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,
     latencyBudgetMs: job.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
     outputs: [

@@ -1,0 +1,168 @@
+import type { Argv, Options } from 'yargs';
+import { DEFAULTS } from '../core/defaults.js';
+import { UsageError } from '../core/errors.js';
+import { DEVICES, type Device } from '../inference/providers.js';
+import { checkTilingOptions } from '../inference/tiled-model.js';
+import type { Schema } from './schema.js';
+import type { ModelSpec } from './spec.js';
+
+/**
+ * The one description of a model's options. The command line's flags (`--engine-cache`) and a
+ * pipeline file's `model:` keys (`engineCache`) are both made from it, and both go through
+ * `modelSpecFrom`, so a new option is added here and where it is used, and pipeline files can set
+ * everything the command line can.
+ */
+interface ModelOption {
+  /** The command-line flag; yargs also accepts its camelCase form, which is the pipeline key unless `key` says otherwise. */
+  readonly flag: string;
+  readonly alias?: readonly string[];
+  readonly type: 'string' | 'number' | 'integer' | 'boolean' | 'strings';
+  readonly describe: string;
+  readonly default?: string | number | boolean;
+  readonly choices?: readonly (string | number)[];
+  readonly minimum?: number;
+  readonly pattern?: string;
+  readonly patternMessage?: string;
+}
+
+export const MODEL_OPTIONS = {
+  id: { flag: 'model', alias: ['m'], type: 'string', default: DEFAULTS.model, describe: 'model id, or path to a model.json', pattern: '^[A-Za-z0-9._/-]+$', patternMessage: 'must be a model id or a path to a model.json' },
+  modelDirs: { flag: 'model-dir', type: 'strings', describe: 'extra folder(s) to search for models (also STREAM_SR_MODEL_PATH)' },
+  scale: { flag: 'scale', alias: ['s'], type: 'integer', default: DEFAULTS.scale, choices: [2, 4], describe: 'upscale factor' },
+  device: { flag: 'device', alias: ['d'], type: 'string', default: DEFAULTS.device, choices: DEVICES, describe: 'execution device; falls back to CPU with a warning' },
+  gpu: { flag: 'gpu', type: 'integer', minimum: 0, describe: 'GPU index for cuda/tensorrt' },
+  threads: { flag: 'threads', type: 'integer', minimum: 1, describe: 'inference threads (default: one per core)' },
+  engineCache: { flag: 'engine-cache', type: 'string', describe: 'TensorRT engine cache folder (default: $XDG_CACHE_HOME/stream-sr/trt)' },
+  fp16: { flag: 'fp16', type: 'boolean', default: false, describe: 'half precision on cuda/tensorrt (graph I/O stays float32; TensorRT builds fp16 engines)' },
+  imageHeight: { flag: 'image-height', alias: ['image_height'], type: 'integer', minimum: 1, describe: 'TensorRT: output height the engine is built for' },
+  imageWidth: { flag: 'image-width', alias: ['image_width'], type: 'integer', minimum: 1, describe: 'TensorRT: output width the engine is built for' },
+  tile: { flag: 'tile', type: 'integer', minimum: 1, describe: 'upscale in overlapping tiles of N x N input pixels (blended), for large frames or fixed-shape engines' },
+  tileOverlap: { flag: 'tile-overlap', type: 'integer', minimum: 0, default: DEFAULTS.tileOverlap, describe: 'overlap between tiles, in input pixels' },
+  maxMemory: { flag: 'max-memory', type: 'string', describe: 'memory one model run may take beyond its weights (e.g. 512M, 2G); larger frames are tiled to fit' },
+  steps: { flag: 'steps', type: 'integer', minimum: 1, describe: 'stream-diffvsr: denoising steps (default: the distilled 4; others warn)' },
+  seed: { flag: 'seed', type: 'integer', default: DEFAULTS.seed, describe: 'stream-diffvsr: seed of the per-frame noise (same seed, same output)' },
+  resetThreshold: {
+    flag: 'reset-threshold',
+    type: 'number',
+    default: DEFAULTS.resetThreshold,
+    describe: 'stream-diffvsr: scene cut when the mean absolute LR difference (0..1) exceeds this; history is dropped (0: always, 1: never)',
+  },
+} as const satisfies Record<string, ModelOption>;
+
+type Key = keyof typeof MODEL_OPTIONS;
+
+/** A model's options by pipeline key, as a pipeline file or the parsed command line holds them. */
+export interface ModelOptionValues {
+  readonly id?: string;
+  readonly modelDirs?: readonly string[];
+  readonly scale?: number;
+  readonly device?: string;
+  readonly gpu?: number;
+  readonly threads?: number;
+  readonly engineCache?: string;
+  readonly fp16?: boolean;
+  readonly imageHeight?: number;
+  readonly imageWidth?: number;
+  readonly tile?: number;
+  readonly tileOverlap?: number;
+  readonly maxMemory?: string | number;
+  readonly steps?: number;
+  readonly seed?: number;
+  readonly resetThreshold?: number;
+}
+
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The model flags, for every command that runs a model. */
+export function modelOptions<T>(y: Argv<T>) {
+  let b = y as Argv;
+  for (const o of Object.values(MODEL_OPTIONS) as ModelOption[]) {
+    const opt: Options = {
+      type: o.type === 'strings' ? 'string' : o.type === 'integer' ? 'number' : o.type,
+      describe: o.describe,
+      ...(o.type === 'strings' ? { array: true } : {}),
+      ...(o.alias ? { alias: [...o.alias] } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      ...(o.choices ? { choices: [...o.choices] } : {}),
+    };
+    b = b.option(o.flag, opt);
+  }
+  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number }>;
+}
+
+/** The parsed command line's model flags, by pipeline key. */
+export function modelValuesFromArgs(args: Record<string, unknown>): ModelOptionValues {
+  const values: Record<string, unknown> = {};
+  for (const [key, o] of Object.entries(MODEL_OPTIONS) as Array<[Key, ModelOption]>) {
+    const v = args[camel(o.flag)];
+    if (v !== undefined) values[key] = v;
+  }
+  return values as ModelOptionValues;
+}
+
+/** The `model:` object of a pipeline file. */
+export function modelSchema(): Schema {
+  const properties: Record<string, Schema> = {};
+  for (const [key, o] of Object.entries(MODEL_OPTIONS) as Array<[Key, ModelOption]>) {
+    properties[key] = {
+      type: o.type === 'strings' ? 'array' : o.type,
+      description: `${o.describe} (--${o.flag})`,
+      ...(o.type === 'strings' ? { items: { type: 'string' } } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      ...(o.choices ? { enum: o.choices } : {}),
+      ...(o.minimum !== undefined ? { minimum: o.minimum } : {}),
+      ...(o.pattern ? { pattern: o.pattern, patternMessage: o.patternMessage } : {}),
+    };
+  }
+  // memory budgets are written as sizes (512M) or plain byte counts
+  properties.maxMemory = { description: properties.maxMemory!.description! };
+  return { type: 'object', additionalProperties: false, properties, description: 'the model and how it runs; every key is a command-line option' };
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+
+/** '512M', '1.5G', '2GiB', '1048576' → bytes (binary units, as ffmpeg and most tools read them). */
+export function parseSize(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${option} ${text}: not a size (e.g. 512M, 2G, or a number of bytes)`);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes <= 0) throw new UsageError(`${option} ${text}: must be more than 0`);
+  return bytes;
+}
+
+/**
+ * --image-height/--image-width, like the reference tool's --image_height/--image_width, are the
+ * output size TensorRT engines are built for; the engine's input is that divided by the scale.
+ */
+export function fixedInputShape(height: number | undefined, width: number | undefined, scale: number): { height: number; width: number } | undefined {
+  if (height === undefined && width === undefined) return undefined;
+  const ok = (v: number | undefined): v is number => v !== undefined && Number.isInteger(v) && v > 0 && v % scale === 0;
+  if (!ok(height) || !ok(width)) {
+    throw new UsageError(`--image-height and --image-width go together, as output sizes that are whole multiples of the scale ${scale} (got ${height ?? 'none'} x ${width ?? 'none'})`);
+  }
+  return { height: height / scale, width: width / scale };
+}
+
+/** Option values (command line or pipeline file) → the model spec, defaults filled in, every value checked. */
+export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
+  const scale = v.scale ?? DEFAULTS.scale;
+  const shape = fixedInputShape(v.imageHeight, v.imageWidth, scale);
+  const maxMemoryBytes = v.maxMemory === undefined ? undefined : parseSize(String(v.maxMemory), '--max-memory');
+  const tiling = { ...(v.tile !== undefined ? { tile: v.tile } : {}), overlap: v.tileOverlap ?? DEFAULTS.tileOverlap, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) };
+  checkTilingOptions(tiling);
+  if (v.steps !== undefined && (!Number.isInteger(v.steps) || v.steps < 1)) throw new UsageError(`--steps ${v.steps}: must be a whole number of at least 1`);
+  return {
+    id: v.id ?? DEFAULTS.model,
+    scale,
+    device: (v.device ?? DEFAULTS.device) as Device,
+    ...(v.gpu !== undefined ? { gpu: v.gpu } : {}),
+    ...(v.threads ? { threads: v.threads } : {}),
+    ...(v.modelDirs?.length ? { modelDirs: v.modelDirs } : {}),
+    ...(v.engineCache ? { engineCacheDir: v.engineCache } : {}),
+    ...(v.fp16 ? { fp16: true } : {}),
+    ...(shape ? { fixedInputShape: shape } : {}),
+    ...(tiling.tile !== undefined || tiling.maxMemoryBytes !== undefined ? { tiling } : {}),
+    diffusion: { ...(v.steps !== undefined ? { steps: v.steps } : {}), seed: v.seed ?? DEFAULTS.seed, resetThreshold: v.resetThreshold ?? DEFAULTS.resetThreshold },
+  };
+}
