@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeRgb, ffmpeg, probeStreams, psnrY } from './helpers/media.js';
+import { NUMBER, decodeRgb, ffmpeg, probeStreams, psnrY } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { writeHistoryModel } from './helpers/history-model.js';
 import { layoutParentName } from '../src/pipeline/frames-job.js';
@@ -19,8 +19,8 @@ function twoSequences(root: string): { a: string[]; b: string[] } {
   const b = ['10.png', '8.png', '9.png'];
   mkdirSync(join(root, 'seqA'), { recursive: true });
   mkdirSync(join(root, 'seqB'), { recursive: true });
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=48x32:rate=25:duration=0.12', join(root, 'seqA', 'frame_%04d.png')]);
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=40x24:rate=25:duration=0.12', '-start_number', '8', join(root, 'seqB', '%d.png')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=48x32:rate=25:duration=0.12', '-vf', NUMBER, join(root, 'seqA', 'frame_%04d.png')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=40x24:rate=25:duration=0.12', '-vf', NUMBER, '-start_number', '8', join(root, 'seqB', '%d.png')]);
   writeFileSync(join(root, 'notes.txt'), 'not a sequence');
   writeFileSync(join(root, 'seqA', 'Thumbs.db'), 'not a frame');
   return { a, b };
@@ -52,7 +52,12 @@ t.test('two sequences: same names, counts, x4 sizes, in out_path/<in_path name>/
     const up = join(tmp, `ref-${name}`);
     ffmpeg(['-i', join(inPath, 'seqB', name), '-vf', 'scale=iw*4:ih*4:flags=bicubic', up]);
     const p = psnrY(decodeRgb(join(out, 'LR', 'seqB', name)).frames[0]!, decodeRgb(up).frames[0]!);
-    t.ok(p > 30, `seqB/${name} (testsrc2 frame ${frame}) is its own input upscaled (PSNR-Y ${p.toFixed(1)} dB against ffmpeg bicubic)`);
+    t.ok(p > 30, `seqB/${name} (frame ${frame}) is its own input upscaled (PSNR-Y ${p.toFixed(1)} dB against ffmpeg bicubic)`);
+    const otherName = name === '8.png' ? '10.png' : '8.png';
+    const otherUp = join(tmp, `ref-other-${name}`);
+    ffmpeg(['-i', join(inPath, 'seqB', otherName), '-vf', 'scale=iw*4:ih*4:flags=bicubic', otherUp]);
+    const wrong = psnrY(decodeRgb(join(out, 'LR', 'seqB', name)).frames[0]!, decodeRgb(otherUp).frames[0]!);
+    t.ok(wrong < p - 6, `and not ${otherName} upscaled (${wrong.toFixed(1)} dB): the frames differ`);
   }
 
   const again = runCli(['frames', '--in_path', inPath, '--out_path', out]);

@@ -126,9 +126,10 @@ t.test('tiled and untiled runs of a real Vid4 frame agree (bicubic and every ins
 
 t.test('history models get the previous input and output cropped to their own tile', async (t) => {
   const manifest = writeHistoryModel(join(tmp, 'models'));
-  const input = clips.small();
+  const input = clips.numbered();
   const { frames, width, height } = decodeRgb(input);
   const seq = frames.slice(0, 3).map((f, i) => frameOf(f, width, height, i));
+  t.notOk(frames[0]!.equals(frames[1]!) || frames[1]!.equals(frames[2]!), 'the frames differ, so history from the wrong frame would show');
   // 64x48 in tiles of 24 with overlap 6: 3 x 2 tiles; a misplaced history crop shows at once
   const whole = await run(await loadModel(manifest, { scale: 4, session }), seq);
   const tiled = await run(new TiledModel(await loadModel(manifest, { scale: 4, session }), { tile: 24, overlap: 6, log: silentLogger }), seq);

@@ -24,6 +24,8 @@ export function fixture(name: string, args: (out: string) => string[]): string {
 }
 
 const TESTSRC = (size: string, rate: number, seconds: number) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`];
+/** Burns the frame number in, large and white, so that every frame differs. */
+export const NUMBER = 'drawtext=text=%{n}:x=2:y=2:fontsize=20:fontcolor=white:box=1:boxcolor=black';
 const SINE = (seconds: number) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`];
 
 export const clips = {
@@ -40,6 +42,11 @@ export const clips = {
   long: () => fixture('long-320x180.mkv', (o) => [...TESTSRC('320x180', 25, 12), ...SINE(12), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-f', 'matroska', o]),
   withSubtitles: () => fixture('subs-64x48.mkv', (o) => [...TESTSRC('64x48', 25, 1), '-i', subtitleFile(), '-c:v', 'ffv1', '-c:s', 'subrip', '-f', 'matroska', o]),
   audioOnly: () => fixture('audio-only.m4a', (o) => [...SINE(1), '-c:a', 'aac', '-f', 'mp4', o]),
+  /**
+   * 64x48 frames that all differ: small testsrc2 sizes repeat frames, so the frame number is burnt
+   * in (order and history bugs would otherwise pass unseen).
+   */
+  numbered: () => fixture('numbered-64x48.mkv', (o) => [...TESTSRC('64x48', 25, 0.4), '-vf', NUMBER, '-c:v', 'ffv1', '-f', 'matroska', o]),
   small: () => fixture('small-64x48.mkv', (o) => [...TESTSRC('64x48', 25, 0.4), '-c:v', 'ffv1', '-f', 'matroska', o]),
 };
 
