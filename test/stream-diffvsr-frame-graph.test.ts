@@ -6,6 +6,8 @@ import type { Ort } from '../src/inference/ort.js';
 import { loadModel } from '../src/models/load.js';
 import type { DiffVsrOptions, FrameTrace } from '../src/inference/stream-diffvsr/runtime.js';
 import type { DenoiserForm } from '../src/models/diffvsr-frame-graph.js';
+import { PrefetchedNoise } from '../src/inference/stream-diffvsr/noise-prefetch.js';
+import { gaussianNoise } from '../src/inference/stream-diffvsr/noise.js';
 import { interfaceExport, lrFrame, lrInfo, recorder, removeExports } from './helpers/diffvsr.js';
 
 t.teardown(removeExports);
@@ -49,6 +51,7 @@ for (const { steps, denoiser, sizes } of CASES) {
     const dir = await interfaceExport({ frameSteps: [steps], frameDenoiser: denoiser, ...(sizes ? { sizes } : {}) });
     const one = await run(dir, { steps, frameGraph: true });
     const separate = await run(dir, { steps, frameGraph: false, fused: denoiser === 'fused' });
+    const eightBit = await run(dir, { steps, frameGraph: true, preallocatedOutputs: true, prefetchNoise: false });
     t.same(one.traces.map((f) => f.path), PATHS, 'per-frame graph: first, history, history, scene cut → first, history');
     t.same(separate.traces.map((f) => f.path), PATHS, 'separate graphs: the same paths');
     t.same(
@@ -62,7 +65,8 @@ for (const { steps, denoiser, sizes } of CASES) {
       const hrOne = one.rec.runs[f]!.outputs.hr!;
       const hrSeparate = decoded[f]!.outputs.image!;
       t.equal(maxDiff(hrOne, hrSeparate), 0, `frame ${f} (${PATHS[f]}): the unclamped HR outputs are equal`);
-      t.equal(maxDiff(one.outputs[f]!, separate.outputs[f]!), 0, `frame ${f}: the emitted 8-bit frames are equal`);
+      t.equal(maxDiff(one.outputs[f]!, separate.outputs[f]!), 0, `frame ${f}: the emitted 8-bit frames are equal (the graph's levels output)`);
+      t.equal(maxDiff(eightBit.outputs[f]!, separate.outputs[f]!), 0, `frame ${f}: … and through the graph's uint8 frame output`);
     }
     t.ok(maxDiff(one.outputs[1]!, one.outputs[2]!) > 0 && maxDiff(one.outputs[3]!, one.outputs[4]!) > 0, 'consecutive frames differ (the comparison is not of constants)');
   });
@@ -110,4 +114,15 @@ t.test('choosing the path: default, forced, and a step count without a per-frame
   await t.rejects(forced, /has no per-frame graph for 3 steps \(it has them for 4; export with --steps 3/);
   const old = await interfaceExport();
   await t.rejects(run(old, { frameGraph: true }, FRAMES.slice(0, 1)), /has no per-frame graph for 4 steps \(it has none/);
+});
+
+t.test('the noise drawn ahead on a worker thread is the seeded noise, bit for bit', async (t) => {
+  const noise = new PrefetchedNoise(7);
+  t.teardown(() => noise.close());
+  const out = new Float32Array(4 * 8 * 10);
+  for (const draw of [0, 1, 2, 5, 6]) {
+    await noise.fillAhead(draw, out);
+    t.same(out, gaussianNoise(7, draw, new Float32Array(out.length)), `draw ${draw}`);
+  }
+  t.equal(noise.prefetched, 3, 'draws 1, 2 and 6 (each the one after the last) came from the worker; 0 and 5 were drawn on this thread');
 });

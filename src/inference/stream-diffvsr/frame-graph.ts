@@ -74,22 +74,29 @@ export class FrameGraphRunner {
   async frame(h: number, w: number, history: boolean, drawIndex: number, stage: string): Promise<Float32Array> {
     const b = this.buffers(h, w);
     const cur = 1 - this.previous;
-    this.noise.fill(drawIndex, b.noise.data as Float32Array);
+    if (this.noise.fillAhead) await this.noise.fillAhead(drawIndex, b.noise.data as Float32Array);
+    else this.noise.fill(drawIndex, b.noise.data as Float32Array);
     const feeds: Record<string, Ort.Tensor> = { lr: b.lr[cur]!, noise: b.noise, timesteps: this.timesteps, step_coefficients: this.coefficients };
     const prevHr = this.preallocatedOutputs ? b.hr[this.previous]! : this.hrState;
     if (history && !prevHr) throw new InferenceError(`model stream-diffvsr (${stage}): no previous output to continue from`);
     if (history) Object.assign(feeds, { prev_lr: b.lr[this.previous]!, prev_hr: prevHr });
     const name: FrameGraphName = history ? 'frame_history' : 'frame_first';
     this.hrState = undefined;
-    const out = await this.graphs.run(name, feeds, stage, this.preallocatedOutputs ? { hr: b.hr[cur]!, frame: b.frame } : undefined);
+    // pre-allocated: hr and the 8-bit frame into our tensors, the frame converted into a new array;
+    // else hr and the frame as level/255, both in memory ONNX Runtime allocated, handed on as they are
+    const out = await this.graphs.run(name, feeds, stage, this.preallocatedOutputs ? { hr: b.hr[cur]!, frame: b.frame } : ['hr', 'levels']);
     this.previous = cur;
-    const frame = this.preallocatedOutputs ? b.frame : out.frame;
     const hr = out.hr;
-    if (!frame || frame.type !== 'uint8' || frame.data.length !== 48 * h * w || !hr || hr.type !== 'float32' || hr.data.length !== 48 * h * w) {
-      throw new InferenceError(`model stream-diffvsr (${stage}): ${name} returned hr ${hr ? `${hr.type}[${hr.dims.join(',')}]` : 'nothing'}, frame ${frame ? `${frame.type}[${frame.dims.join(',')}]` : 'nothing'}; expected float32 and uint8 [1,3,${4 * h},${4 * w}]`);
+    const frame = this.preallocatedOutputs ? b.frame : out.levels;
+    const frameType = this.preallocatedOutputs ? 'uint8' : 'float32';
+    if (!frame || frame.type !== frameType || frame.data.length !== 48 * h * w || !hr || hr.type !== 'float32' || hr.data.length !== 48 * h * w) {
+      throw new InferenceError(
+        `model stream-diffvsr (${stage}): ${name} returned hr ${hr ? `${hr.type}[${hr.dims.join(',')}]` : 'nothing'}, frame ${frame ? `${frame.type}[${frame.dims.join(',')}]` : 'nothing'}; expected float32 and ${frameType} [1,3,${4 * h},${4 * w}]`,
+      );
     }
-    if (!this.preallocatedOutputs) this.hrState = hr;
-    return levelsToFrame(frame.data as Uint8Array, new Float32Array(frame.data.length));
+    if (this.preallocatedOutputs) return levelsToFrame(frame.data as Uint8Array, new Float32Array(frame.data.length));
+    this.hrState = hr;
+    return frame.data as Float32Array;
   }
 
   private buffers(h: number, w: number): Buffers {

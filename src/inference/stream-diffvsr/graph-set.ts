@@ -53,6 +53,10 @@ function checkInterface(exp: DiffVsrExport, name: GraphName, s: OnnxSession, h: 
   }
 }
 
+function isNameList(o: Record<string, Ort.Tensor> | readonly string[]): o is readonly string[] {
+  return Array.isArray(o);
+}
+
 export class GraphSet {
   private readonly open = new Map<GraphName, OpenGraph>();
   private size?: readonly [number, number];
@@ -104,12 +108,12 @@ export class GraphSet {
     return dim;
   }
 
-  /** `outputs`: pre-allocated tensors ONNX Runtime writes into instead of allocating. */
-  async run(name: GraphName, feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>> {
+  /** `outputs`: pre-allocated tensors ONNX Runtime writes into instead of allocating, or the names of the outputs wanted. */
+  async run(name: GraphName, feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor> | readonly string[]): Promise<Record<string, Ort.Tensor>> {
     const session = this.session(name);
     const returned = await session.run(feeds, `${name}, ${stage}`, outputs);
     // ONNX Runtime wrote into `outputs`; onnxruntime-node 1.30 also returns copies of them, which are dropped
-    const out = outputs ? { ...returned, ...outputs } : returned;
+    const out = outputs && !isNameList(outputs) ? { ...returned, ...outputs } : returned;
     this.onRun?.(name, feeds, out);
     return out;
   }

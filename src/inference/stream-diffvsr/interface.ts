@@ -11,9 +11,9 @@ export const RESIDUALS = [...DOWN_RESIDUALS, 'mid_res'];
 /** Resolution level (0 = latent size, each level halves with ceil) of each residual, mid last. */
 export const RESIDUAL_LEVELS = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3];
 
-/** The per-frame graphs: the frame, its noise and schedule in; the unclamped HR and the 8-bit frame out. */
+/** The per-frame graphs: the frame, its noise and schedule in; the unclamped HR and the 8-bit frame (as uint8 and as level/255) out. */
 const FRAME_INPUTS = ['lr', 'noise', 'timesteps', 'step_coefficients'];
-const FRAME_OUTPUTS = ['hr', 'frame'];
+const FRAME_OUTPUTS = ['hr', 'frame', 'levels'];
 const DENOISER_INPUTS = ['latents', 'lr_image', 'timestep', 'encoder_hidden_states'];
 
 export const GRAPH_IO: Readonly<Record<GraphName, { readonly inputs: readonly string[]; readonly outputs: readonly string[] }>> = {

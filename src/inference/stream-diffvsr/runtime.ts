@@ -21,6 +21,7 @@ import { FrameGraphRunner, graphHash } from './frame-graph.js';
 import { planGraphTensorRt } from '../tensorrt.js';
 import { GraphSet, type RunHook } from './graph-set.js';
 import { seededNoise, type NoiseSource } from './noise.js';
+import { PrefetchedNoise } from './noise-prefetch.js';
 import { quantiseToFrame } from './quantise.js';
 import { meanAbsDifference, normaliseLr } from './scene-cut.js';
 import { scheduleFor, type Schedule } from './scheduler.js';
@@ -48,6 +49,8 @@ export interface DiffVsrOptions {
    * ArrayBuffer anyway, which measured slower (README).
    */
   readonly preallocatedOutputs?: boolean;
+  /** Per-frame graph: draw the seeded noise one frame ahead on a worker thread (default true). */
+  readonly prefetchNoise?: boolean;
   readonly onRun?: RunHook;
   /** Which path each frame took and why (tests, --verbose). */
   readonly onFrame?: (trace: FrameTrace) => void;
@@ -87,6 +90,7 @@ export class StreamDiffVsrModel implements SrModel {
     private readonly resetThreshold: number,
     private readonly settings: SessionSettings,
     private readonly onFrame?: (trace: FrameTrace) => void,
+    private readonly noise?: NoiseSource,
   ) {}
 
   static async load(exp: DiffVsrExport, scale: number, settings: SessionSettings, options: DiffVsrOptions = {}): Promise<StreamDiffVsrModel> {
@@ -94,14 +98,16 @@ export class StreamDiffVsrModel implements SrModel {
     const threshold = options.resetThreshold ?? DEFAULTS.resetThreshold;
     if (!(threshold >= 0)) throw new UsageError(`--reset-threshold ${threshold}: must be a number from 0 (drop history on any change) up; 1 never drops it`);
     const schedule = pickSchedule(exp, options, settings);
-    const noise = options.noise ?? seededNoise(options.seed ?? DEFAULTS.seed);
     const fp16 = wantFp16(exp, settings);
     const perFrame = pickFrameGraphs(exp, options, schedule.timesteps.length);
+    const seed = options.seed ?? DEFAULTS.seed;
+    // the per-frame path draws the next frame's noise on a worker thread while the session runs
+    const noise = options.noise ?? (perFrame && options.prefetchNoise !== false ? new PrefetchedNoise(seed) : seededNoise(seed));
     if (perFrame) {
       const entries = { frame_first: perFrame.first, frame_history: perFrame.history };
       const graphs = new GraphSet(exp, ['frame_first', 'frame_history'], settings, fp16, options.onRun, entries, tensorRtEnv(settings, perFrame.steps));
       const runner = new FrameGraphRunner(graphs, schedule, noise, exp.latentChannels, options.preallocatedOutputs ?? false);
-      return new StreamDiffVsrModel(exp, graphs, { kind: 'frame', runner }, threshold, settings, options.onFrame);
+      return new StreamDiffVsrModel(exp, graphs, { kind: 'frame', runner }, threshold, settings, options.onFrame, noise);
     }
     const fused = pickFused(exp, options, settings);
     const names: GraphName[] = ['flow', 'warp_encode', ...(fused ? (['unet_step'] as const) : (['controlnet', 'unet'] as const)), 'tae_decode', 'tae_decode_temporal'];
@@ -153,6 +159,7 @@ export class StreamDiffVsrModel implements SrModel {
 
   async dispose(): Promise<void> {
     this.state = null;
+    this.noise?.close?.();
     await this.graphs.release();
   }
 
