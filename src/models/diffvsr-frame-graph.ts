@@ -10,8 +10,10 @@
  *          timesteps [S], step_coefficients [S,4] (√ᾱ_t, √(1−ᾱ_t), √ᾱ_prev, √(1−ᾱ_prev) per step,
  *          float32 as the scheduler computes them), and for `history` prev_lr [1,3,h,w] and
  *          prev_hr [1,3,4h,4w] (the previous unclamped output).
- * Outputs: hr [1,3,4h,4w] (unclamped, the next frame's prev_hr) and
- *          frame [1,3,4h,4w] uint8 = round_half_even(clamp(hr/2 + 0.5, 0, 1)·255).
+ * Outputs: hr [1,3,4h,4w] (unclamped, the next frame's prev_hr),
+ *          frame [1,3,4h,4w] uint8 = round_half_even(clamp(hr/2 + 0.5, 0, 1)·255), and
+ *          levels [1,3,4h,4w] float32 = frame/255 (the pipeline's planar RGB 0..1, exactly the
+ *          values quantise.ts gives); a caller fetches the one it wants.
  * The text embedding is an initializer: it never changes.
  */
 import { inlineGraph } from '../onnx/inline.js';
@@ -77,8 +79,12 @@ export function frameGraphPart(size: LrSize, ch: InterfaceChannels, o: FrameGrap
   g.output('hr', 'float32', dims(size, 4, 3));
   // quantise.ts: round_half_even(clamp(x·0.5 + 0.5, 0, 1)·255); ONNX Round is half to even
   const unit = g.op('Clip', [g.op('Add', [g.op('Mul', ['hr', g.scalar(0.5)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
-  g.op('Cast', [g.op('Round', [g.op('Mul', [unit, g.scalar(255)])])], { to: 2 }, 'frame');
+  const level = g.op('Round', [g.op('Mul', [unit, g.scalar(255)])]);
+  g.op('Cast', [level], { to: 2 }, 'frame');
   g.output('frame', 'uint8', dims(size, 4, 3));
+  // a division, as k/255 in float32 is what quantise.ts's table holds (a multiplication by 1/255 is not)
+  g.op('Div', [level, g.scalar(255)], {}, 'levels');
+  g.output('levels', 'float32', dims(size, 4, 3));
   return g;
 }
 
