@@ -1,4 +1,9 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planGraphTensorRt } from '../src/inference/tensorrt.js';
+import { graphHash } from '../src/inference/stream-diffvsr/frame-graph.js';
 import { memoryLogger } from '../src/core/log.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Frame } from '../src/core/frame.js';
@@ -125,4 +130,20 @@ t.test('the noise drawn ahead on a worker thread is the seeded noise, bit for bi
     t.same(out, gaussianNoise(7, draw, new Float32Array(out.length)), `draw ${draw}`);
   }
   t.equal(noise.prefetched, 3, 'draws 1, 2 and 6 (each the one after the last) came from the worker; 0 and 5 were drawn on this thread');
+});
+
+t.test('TensorRT: the engine cache folder is keyed by the graph hash; --image-height/--image-width give one fixed profile', async (t) => {
+  const dir = await interfaceExport({ frameSteps: [4], sizes: [[32, 40]] });
+  const file = join(dir, 'frame_history-4steps-40x32.onnx');
+  const hash = await graphHash(file);
+  t.equal(hash, createHash('sha256').update(readFileSync(file)).digest('hex'), 'the hash is the SHA-256 of the graph file');
+  const other = await interfaceExport({ frameSteps: [4], sizes: [[32, 40]], frameDenoiser: 'pair' });
+  t.not(await graphHash(join(other, 'frame_history-4steps-40x32.onnx')), hash, 'another graph, another hash');
+  const settings = { device: { device: 'tensorrt' as const }, log: memoryLogger(), engineCacheDir: '/cache', fixedInputShape: { height: 32, width: 40 } };
+  const shapes = { lr: [1, 3, 32, 40], prev_hr: [1, 3, 128, 160] };
+  const plan = planGraphTensorRt('stream-diffvsr-frame_history-4steps', hash, shapes, settings);
+  t.equal(plan.cacheDir, `/cache/stream-diffvsr-frame_history-4steps-fp32-40x32-${hash.slice(0, 16)}`);
+  t.equal(plan.env.ORT_TENSORRT_CACHE_PATH, plan.cacheDir);
+  for (const k of ['MIN', 'OPT', 'MAX']) t.equal(plan.env[`ORT_TENSORRT_PROFILE_${k}_SHAPES`], 'lr:1x3x32x40,prev_hr:1x3x128x160', `${k} shapes: one profile, one engine`);
+  t.not(planGraphTensorRt('stream-diffvsr-frame_history-4steps', 'f'.repeat(64), shapes, settings).cacheDir, plan.cacheDir, 'a re-exported graph never loads the old engine');
 });
