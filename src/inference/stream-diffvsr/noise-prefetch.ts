@@ -28,7 +28,13 @@ export class PrefetchedNoise implements NoiseSource {
   prefetched = 0;
   private waiting = new Map<number, { resolve: (b: Float32Array) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly seed: number) {
+  private warned = false;
+
+  /** `warn`: told once if the worker fails (every draw is then made on this thread, with the same values). */
+  constructor(
+    private readonly seed: number,
+    private readonly warn?: (message: string) => void,
+  ) {
     seedKey(seed);
   }
 
@@ -85,6 +91,10 @@ export class PrefetchedNoise implements NoiseSource {
       else w?.reject(new Error(m.error ?? 'noise worker failed'));
     });
     const fail = (err: Error) => {
+      if (this.waiting.size && !this.warned) {
+        this.warned = true;
+        this.warn?.(`stream-diffvsr: the noise worker thread failed (${err.message}); drawing the noise on the main thread`);
+      }
       for (const w of this.waiting.values()) w.reject(err);
       this.waiting.clear();
       this.worker = undefined;

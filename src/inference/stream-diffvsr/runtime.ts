@@ -102,7 +102,7 @@ export class StreamDiffVsrModel implements SrModel {
     const perFrame = pickFrameGraphs(exp, options, schedule.timesteps.length);
     const seed = options.seed ?? DEFAULTS.seed;
     // the per-frame path draws the next frame's noise on a worker thread while the session runs
-    const noise = options.noise ?? (perFrame && options.prefetchNoise !== false ? new PrefetchedNoise(seed) : seededNoise(seed));
+    const noise = options.noise ?? (perFrame && options.prefetchNoise !== false ? new PrefetchedNoise(seed, (m) => settings.log.verbose(m)) : seededNoise(seed));
     if (perFrame) {
       const entries = { frame_first: perFrame.first, frame_history: perFrame.history };
       const graphs = new GraphSet(exp, ['frame_first', 'frame_history'], settings, fp16, options.onRun, entries, tensorRtEnv(settings, perFrame.steps));
