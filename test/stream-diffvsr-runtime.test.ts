@@ -18,15 +18,15 @@ async function open(options: DiffVsrOptions & { dir?: string; fp16?: boolean; de
   return loadModel(options.dir ?? EXPORT, { scale: 4, session: { device: { device: options.device ?? 'cpu' }, threads: 1, ...(options.fp16 ? { fp16: true } : {}), log }, diffusion: options });
 }
 
-/** Runs frames through the model as the superResolve operator would, returning the outputs. */
+/** Runs frames through the model handing back its state (dropped at a discontinuity), returning the outputs. */
 async function stream(model: SrModel, frames: Frame[]): Promise<Float32Array[]> {
   await model.configure(frames[0]!.info);
   const out: Float32Array[] = [];
   let previous: Frame | null = null;
   let state: ModelState | undefined;
   for (const f of frames) {
-    const broken = f.discontinuity || (previous && previous.info.width !== f.info.width);
-    const step = await model.upscale(f, broken ? undefined : state);
+    // as superResolve, but a size change keeps the state, so the runtime's own size check is seen
+    const step = await model.upscale(f, f.discontinuity ? undefined : state);
     out.push(rgbOf({ ...f, ...step.pixels }));
     state = step.state;
     previous = f;

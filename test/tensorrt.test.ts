@@ -1,4 +1,5 @@
 import t from 'tap';
+import { writeHistoryModel } from './helpers/history-model.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,14 +107,18 @@ t.test('withEnv sets variables around the work and restores them', async (t) => 
 });
 
 t.test('CLI: --device tensorrt with its options and --device cuda --gpu N run on the CPU after warnings', async (t) => {
-  const trt = runCli(['-i', clips.small(), '-o', join(tmp, 'trt.mkv'), '--model', 'bicubic', '--scale', '2', '-q', '--device', 'tensorrt', '--fp16', '--engine-cache', join(tmp, 'engines'), '--image_height', '96', '--image_width', '128']);
+  const onnx = writeHistoryModel(join(tmp, 'models'), 2); // an ONNX model: bicubic runs in swscale, no provider at all
+  const trt = runCli(['-i', clips.small(), '-o', join(tmp, 'trt.mkv'), '--model', onnx, '--scale', '2', '-q', '--device', 'tensorrt', '--fp16', '--engine-cache', join(tmp, 'engines'), '--image_height', '96', '--image_width', '128']);
   t.equal(trt.code, 0, trt.stderr);
   t.match(trt.stderr, /tensorrt execution provider is not installed/);
   t.match(trt.stderr, /cuda execution provider is not installed .*falling back to cpu/);
   t.match(trt.stderr, /--engine-cache, --fp16, --image-height\/--image-width ignored: the TensorRT execution provider is not available here/);
-  const cuda = runCli(['-i', clips.small(), '-o', join(tmp, 'cuda.mkv'), '--model', 'bicubic', '--scale', '2', '-q', '--device', 'cuda', '--gpu', '1']);
+  const cuda = runCli(['-i', clips.small(), '-o', join(tmp, 'cuda.mkv'), '--model', onnx, '--scale', '2', '-q', '--device', 'cuda', '--gpu', '1']);
   t.equal(cuda.code, 0, cuda.stderr);
   t.match(cuda.stderr, /cuda execution provider is not installed .*falling back to cpu/);
+  const swscale = runCli(['-i', clips.small(), '-o', join(tmp, 'swscale.mkv'), '--model', 'bicubic', '--scale', '2', '-q', '--device', 'cuda']);
+  t.equal(swscale.code, 0, swscale.stderr);
+  t.match(swscale.stderr, /model bicubic runs in swscale on the CPU: --device cuda applies to ONNX models only/);
   const half = runCli(['-i', clips.small(), '-o', join(tmp, 'half.mkv'), '--model', 'bicubic', '--device', 'tensorrt', '--image-height', '48']);
   t.equal(half.code, 2);
   t.match(half.stderr, /--image-height and --image-width go together/);

@@ -7,7 +7,9 @@ repository for the TemporalAutoencoderTiny class (--upstream; its code is import
 and writes into --out: flow.onnx (per resolution profile), warp_encode.onnx, controlnet.onnx +
 unet.onnx (or the fused unet_step.onnx), tae_decode.onnx, tae_decode_temporal.onnx, the empty-prompt
 embedding and manifest.json with the scheduler's timesteps and ᾱ computed from the checkpoint's
-own scheduler config. Opset 17; big graphs with external data (.onnx.data beside the .onnx).
+own scheduler config, and (unless --no-frame-graph) the per-frame graphs frame_first/frame_history,
+one whole frame each (flow, warp, the --steps denoising steps unrolled, DDIM arithmetic, decoder,
+8-bit quantisation). Opset 17; big graphs with external data (.onnx.data beside the .onnx).
 
   python3 export.py --checkpoint Jamichsu/Stream-DiffVSR --upstream ../Stream-DiffVSR --out export/ \\
       --profile 320x180 [--profile 480x270] [--dynamic] [--fused-unet-step] [--fp16] [--verify]
@@ -29,7 +31,7 @@ import wrappers  # noqa: E402
 
 EXPORTER_VERSION = "stream-sr export.py 1"
 TRAINED_TIMESTEPS = [999, 749, 499, 249]
-BIG_GRAPHS = {"unet", "controlnet", "unet_step"}
+BIG_GRAPHS = {"unet", "controlnet", "unet_step", "frame_first", "frame_history"}
 log = logging.getLogger("export")
 
 
@@ -52,6 +54,8 @@ def parse_args(argv=None):
     p.add_argument("--device", default="cpu", help="torch device used for tracing (cuda is faster for the real model)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--verify", action="store_true", help="run every graph in onnxruntime and compare with PyTorch")
+    p.add_argument("--no-frame-graph", action="store_true",
+                   help="skip the per-frame graphs (frame_first/frame_history-<S>steps.onnx: a whole frame in one graph, static per profile)")
     return p.parse_args(argv)
 
 
@@ -218,6 +222,45 @@ def export_all(args, profiles, modules, embeds, upstream_modules):
     return entries
 
 
+def export_frame_graphs(args, profiles, raft, unet, controlnet, vae, embeds, schedule):
+    """frame_first and frame_history for the manifest's step count, static at every profile (RAFT is static).
+    Manifest: frame_graphs = [{steps, denoiser, first: entry, history: entry}], entries as in `graphs`."""
+    import graphs
+
+    device = torch.device(args.device)
+    steps = len(schedule["timesteps"])
+    single = len(profiles) == 1
+    kinds = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("first", "history"):
+            module = wrappers.FrameGraph(kind, steps, raft, unet, controlnet, vae, embeds).to(device)
+            name = f"frame_{kind}"
+            entry = {"inputs": module.inputs, "outputs": module.outputs, "dtype": "float32", "dynamic": False, "shapes": {}, "sha256": {}}
+            for size in profiles:
+                folder = "" if single else profile_name(size)
+                os.makedirs(os.path.join(args.out, folder), exist_ok=True)
+                rel = os.path.join(folder, f"{name}-{steps}steps.onnx")
+                path = os.path.join(args.out, rel)
+                samples = graphs.Samples({"unet": unet, "controlnet": controlnet, "vae": vae}, embeds, size, device, schedule)
+                log.info("exporting %s at LR %dx%d (%d steps unrolled)", rel, size[1], size[0], steps)
+                result = graphs.export_graph(module, samples, path, tmp, args.opset, False, True)
+                files = {"file": rel, **({"external_data": rel + ".data"} if result["data"] else {})}
+                if args.fp16:
+                    half = rel.replace(".onnx", ".fp16.onnx")
+                    data = graphs.to_fp16(path, os.path.join(args.out, half), True)
+                    files["fp16"] = {"file": half, **({"external_data": half + ".data"} if data else {})}
+                entry["shapes"][profile_name(size)] = result["shapes"]
+                for f in all_files(files):
+                    entry["sha256"][f] = graphs.sha256(os.path.join(args.out, f))
+                entry.setdefault("profile_files", {})[profile_name(size)] = files
+                if "file" not in entry:
+                    entry.update(files)
+                if args.verify:
+                    entry.setdefault("verified_max_abs_diff", {})[profile_name(size)] = graphs.verify(module, samples, path)
+            kinds[kind] = entry
+    return [{"steps": steps, "denoiser": "controlnet+unet", **kinds}]
+
+
 def all_files(files):
     """Every file a graph entry names: the graph, its external data, and the same for its fp16 variant."""
     names = [files["file"]] + ([files["external_data"]] if "external_data" in files else [])
@@ -249,6 +292,8 @@ def main(argv=None):
     embeds = prompt_embedding(args)
     modules = graph_modules(args, unet, controlnet, vae, raft)
     graphs_entries = export_all(args, profiles, modules, embeds, {"unet": unet, "controlnet": controlnet, "vae": vae})
+    schedule = scheduler_block(scheduler, args.steps)
+    frame_graphs = [] if args.no_frame_graph else export_frame_graphs(args, profiles, raft, unet, controlnet, vae, embeds, schedule)
     embeds_file = os.path.join(args.out, "empty_prompt_embeds.f32")
     embeds.detach().cpu().float().contiguous().numpy().astype("<f4").tofile(embeds_file)
     import graphs
@@ -259,13 +304,14 @@ def main(argv=None):
         "scale": 4, "latent_channels": vae.config.latent_channels, "vae_scale_factor": 4,
         "profiles": [{"name": profile_name(s), "lr": list(s), "hr": [4 * s[0], 4 * s[1]]} for s in profiles],
         "input_constraints": {"lr_multiple": 4, "min_lr_side": 32},
-        "scheduler": scheduler_block(scheduler, args.steps),
+        "scheduler": schedule,
         "vae": {"scaling_factor": float(vae.config.scaling_factor), "shift_factor": float(getattr(vae.config, "shift_factor", 0.0) or 0.0)},
         "controlnet": {"conditioning_scale": 1.0, "num_down_residuals": 12},
         "flow": {"model": args.flow_model, "weights": "C_T_SKHT_V2" if args.flow_weights == "default" else os.path.basename(args.flow_weights), "num_flow_updates": 12},
         "text_embedding": {"file": "empty_prompt_embeds.f32", "shape": list(embeds.shape), "dtype": "float32", "sha256": graphs.sha256(embeds_file)},
         "noise": {"shape": ["1", str(vae.config.latent_channels), "h", "w"], "per_frame": True},
         "graphs": graphs_entries,
+        **({"frame_graphs": frame_graphs} if frame_graphs else {}),
         "configs": {"unet": dict(unet.config), "controlnet": dict(controlnet.config), "vae": dict(vae.config), "scheduler": dict(scheduler.config)},
     }
     with open(os.path.join(args.out, "manifest.json"), "w") as f:

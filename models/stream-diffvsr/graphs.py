@@ -30,7 +30,7 @@ def dynamic_axes(names):
 class Samples:
     """Realistic inputs of every graph at one LR size, made by running the upstream modules in order."""
 
-    def __init__(self, modules, embeds, size, device):
+    def __init__(self, modules, embeds, size, device, schedule=None):
         h, w = size
         g = torch.Generator().manual_seed(0)
         rand = lambda *shape: (torch.rand(*shape, generator=g) * 2 - 1).to(device)  # noqa: E731
@@ -39,7 +39,11 @@ class Samples:
             "flow": (torch.randn(1, 2, 4 * h, 4 * w, generator=g) * 3).to(device), "latents": torch.randn(1, 4, h, w, generator=g).to(device),
             "lr_image": rand(1, 3, h, w), "timestep": torch.tensor([999.0], device=device), "encoder_hidden_states": embeds.to(device),
             "controlnet_scale": torch.tensor([1.0], device=device),
+            "lr": rand(1, 3, h, w), "noise": torch.randn(1, 4, h, w, generator=g).to(device),
         }
+        if schedule:
+            t["timesteps"] = torch.tensor([float(v) for v in schedule["timesteps"]], device=device)
+            t["step_coefficients"] = step_coefficients(schedule).to(device)
         with torch.no_grad():
             warp = wrappers.WarpEncode(modules["vae"])(t["prev_hr"], t["flow"])
             t.update(zip(wrappers.WarpEncode.outputs, warp))
@@ -49,6 +53,13 @@ class Samples:
 
     def inputs(self, module):
         return tuple(self.tensors[n] for n in module.inputs)
+
+
+def step_coefficients(schedule):
+    """[S, 4] float32: √ᾱ_t, √(1−ᾱ_t), √ᾱ_prev, √(1−ᾱ_prev), computed in float32 as scheduler.ts does."""
+    a = torch.tensor(schedule["alphas_cumprod_t"], dtype=torch.float32)
+    p = torch.tensor(schedule["alphas_cumprod_prev"], dtype=torch.float32)
+    return torch.stack([a.sqrt(), (1 - a).sqrt(), p.sqrt(), (1 - p).sqrt()], dim=1)
 
 
 def sha256(path):
@@ -123,6 +134,7 @@ def verify(module, samples, path):
     expected = expected if isinstance(expected, tuple) else (expected,)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     got = session.run(None, {n: a.cpu().numpy() for n, a in zip(module.inputs, args)})
-    worst = max(float(abs(torch.from_numpy(g) - e.cpu()).max()) for g, e in zip(got, expected))
+    # in float64: the per-frame graphs' uint8 output would wrap around in a uint8 subtraction
+    worst = max(float((torch.from_numpy(g).double() - e.cpu().double()).abs().max()) for g, e in zip(got, expected))
     log.info("verify %s: max |onnxruntime − torch| = %.3g", os.path.basename(path), worst)
     return worst

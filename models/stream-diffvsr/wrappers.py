@@ -129,3 +129,52 @@ class DecodeTemporal(torch.nn.Module):
         image = self.vae.decode(latents / self.vae.config.scaling_factor, temporal_features=list(features), return_dict=False)[0]
         self.vae.reset_temporal_condition()
         return image
+
+
+FRAME_OUTPUTS = ["hr", "frame", "levels"]
+
+
+class FrameGraph(torch.nn.Module):
+    """One whole frame (spec §1.8) in one graph, so that only pictures cross between host and device:
+    flow, warp and features (history kind), the `steps` denoising steps unrolled (ControlNet → UNet;
+    the first-frame kind runs the UNet without residuals, which equals all-zero residuals), the DDIM
+    v-prediction arithmetic of scheduler.ts (η = 0, no clipping), the decoder, and the reference's
+    quantisation round_half_even(clamp(x/2 + 0.5, 0, 1)·255) as uint8 (`frame`) and as level/255
+    (`levels`). The schedule is fed: timesteps [S] and step_coefficients [S, 4] = √ᾱ_t, √(1−ᾱ_t),
+    √ᾱ_prev, √(1−ᾱ_prev) in float32, so one graph serves any timesteps of its step count. The text
+    embedding is a constant of the graph."""
+
+    def __init__(self, kind, steps, raft, unet, controlnet, vae, embeds):
+        super().__init__()
+        if kind not in ("first", "history"):
+            raise ValueError(kind)
+        self.kind, self.steps = kind, steps
+        self.inputs = (["prev_lr", "prev_hr"] if kind == "history" else []) + ["lr", "noise", "timesteps", "step_coefficients"]
+        self.outputs = FRAME_OUTPUTS
+        self.flow, self.warp = Flow(raft), WarpEncode(vae)
+        self.controlnet, self.unet = ControlNet(controlnet), UNet(unet)
+        self.decode, self.decode_temporal = Decode(vae), DecodeTemporal(vae)
+        self.register_buffer("text", embeds.detach().clone().float(), persistent=False)
+
+    def forward(self, *args):
+        named = dict(zip(self.inputs, args))
+        lr, z, timesteps, c = named["lr"], named["noise"], named["timesteps"], named["step_coefficients"]
+        guide = None
+        if self.kind == "history":
+            flow = self.flow(lr, named["prev_lr"])
+            warped, *features = self.warp(named["prev_hr"], flow)
+            guide = (warped, features)
+        for i in range(self.steps):
+            t = timesteps[i:i + 1]
+            if guide is None:
+                v = self.unet.unet(denoiser_input(z, lr), t, encoder_hidden_states=self.text, return_dict=False)[0]
+            else:
+                residuals = self.controlnet(z, lr, t, self.text, guide[0])
+                v = self.unet(z, lr, t, self.text, *residuals)
+            sa, sb, sp, sd = c[i, 0], c[i, 1], c[i, 2], c[i, 3]
+            x0 = sa * z - sb * v
+            eps = sa * v + sb * z
+            z = sp * x0 + sd * eps
+        hr = self.decode(z) if guide is None else self.decode_temporal(z, *guide[1])
+        level = torch.round(torch.clamp(hr * 0.5 + 0.5, 0.0, 1.0) * 255.0)  # torch.round and ONNX Round: half to even
+        return hr, level.to(torch.uint8), level / 255.0

@@ -4,9 +4,13 @@
  * process's RSS, on interface graphs at 720p output sizes (or on a real export with --export).
  *
  *   node --expose-gc dist/src/bench/diffvsr-bench.js [--frames 30] [--lr 180x320] [--channels real|small]
- *        [--fused] [--export DIR] [--rss-at 26,27,28,29,30] [--threads 1] [--out bench/diffvsr.json]
+ *        [--path both|frame|separate] [--pair] [--fetches] [--export DIR] [--rss-at 26,27,28,29,30]
+ *        [--threads 1] [--out bench/diffvsr.json]
  *
- * Prints one JSON object on stdout.
+ * `--path both` runs the separate graphs, then the per-frame graph, on the same frames in one
+ * process (the interface export has both; the per-frame graph composes unet_step, or the pair with
+ * --pair, and the separate path runs the same denoiser). Bytes crossing the session boundary are
+ * the bytes of every tensor fed to and returned by session.run. Prints one JSON object on stdout.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { silentLogger } from '../core/log.js';
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { ModelState } from '../inference/sr-model.js';
+import type { Ort } from '../inference/ort.js';
 import { loadModel } from '../models/load.js';
 import { writeInterfaceExport } from '../models/diffvsr-interface-export.js';
 import { REAL_CHANNELS } from '../models/diffvsr-interface-graphs.js';
@@ -27,7 +32,9 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '30' },
     lr: { type: 'string', default: '180x320' },
     channels: { type: 'string', default: 'real' },
-    fused: { type: 'boolean', default: false },
+    path: { type: 'string', default: 'both' },
+    pair: { type: 'boolean', default: false },
+    fetches: { type: 'boolean', default: false },
     export: { type: 'string' },
     'rss-at': { type: 'string', default: '' },
     threads: { type: 'string', default: '1' },
@@ -35,6 +42,7 @@ const { values } = parseArgs({
   },
 });
 
+if (!['both', 'frame', 'separate'].includes(values.path!)) throw new Error(`--path ${values.path}: both, frame or separate`);
 const [h, w] = values.lr!.split('x').map(Number) as [number, number];
 const frames = Number(values.frames);
 const rssAt = new Set(values['rss-at']!.split(',').filter(Boolean).map(Number));
@@ -68,41 +76,75 @@ const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o
 
 const tmp = values.export ? undefined : mkdtempSync(join(tmpdir(), 'stream-sr-diffvsr-bench-'));
 const dir = values.export ?? tmp!;
-if (tmp) await writeInterfaceExport(tmp, { sizes: [[h, w]], channels: values.channels === 'small' ? SMALL : REAL_CHANNELS });
-let sessionMs = 0;
-const model = await loadModel(dir, {
-  scale: 4,
-  session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
-  diffusion: { fused: values.fused },
-});
-await model.configure(info(), 'rgb-float');
-const tsMs: number[] = [];
-const totalMs: number[] = [];
-const rss: Record<string, number> = {};
-let state: ModelState | undefined;
-for (let i = 0; i < frames; i++) {
-  const current = frame(i);
-  sessionMs = 0;
-  const t0 = performance.now();
-  ({ state } = await model.upscale(current, state));
-  const total = performance.now() - t0;
-  totalMs.push(total);
-  tsMs.push(total - sessionMs);
-  if (rssAt.has(i + 1)) rss[String(i + 1)] = Math.round((await rssMb()) * 10) / 10;
+const denoiser = values.pair ? 'pair' : 'fused';
+if (tmp) await writeInterfaceExport(tmp, { sizes: [[h, w]], channels: values.channels === 'small' ? SMALL : REAL_CHANNELS, frameSteps: [4], frameDenoiser: denoiser });
+
+const bytesOf = (ts: Readonly<Record<string, Ort.Tensor>>) => Object.values(ts).reduce((n, t) => n + (t.data as ArrayBufferView).byteLength, 0);
+
+/** Runs `frames` frames through one path; everything measured per frame. */
+async function measure(frameGraph: boolean) {
+  let sessionMs = 0;
+  let fed = 0;
+  let fetched = 0;
+  let runs = 0;
+  const model = await loadModel(dir, {
+    scale: 4,
+    session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
+    diffusion: {
+      frameGraph,
+      ...(frameGraph ? { preallocatedOutputs: values.fetches } : { fused: denoiser === 'fused' }),
+      onRun: (_graph, feeds, outputs) => {
+        fed += bytesOf(feeds);
+        fetched += bytesOf(outputs);
+        runs++;
+      },
+    },
+  });
+  await model.configure(info(), 'rgb-float');
+  const tsMs: number[] = [];
+  const totalMs: number[] = [];
+  const rss: Record<string, number> = {};
+  let state: ModelState | undefined;
+  for (let i = 0; i < frames; i++) {
+    const current = frame(i);
+    sessionMs = 0;
+    const t0 = performance.now();
+    ({ state } = await model.upscale(current, state));
+    const total = performance.now() - t0;
+    totalMs.push(total);
+    tsMs.push(total - sessionMs);
+    if (i === 0) fed = fetched = runs = 0; // count the later (history) frames
+    if (rssAt.has(i + 1)) rss[String(i + 1)] = Math.round((await rssMb()) * 10) / 10;
+  }
+  await model.dispose();
+  const later = Math.max(1, frames - 1);
+  const mb = (bytes: number) => Math.round((bytes / later / 2 ** 20) * 10) / 10;
+  return {
+    graphs: frameGraph ? `per-frame graph (${denoiser === 'fused' ? 'unet_step' : 'controlnet → unet'} composed${values.fetches ? ', pre-allocated outputs' : ''})` : `separate graphs (${denoiser === 'fused' ? 'unet_step' : 'controlnet → unet'})`,
+    tsMsPerFrame: { firstFrame: Math.round(tsMs[0]! * 100) / 100, laterFrames: round(stats(tsMs.slice(1))) },
+    totalMsPerFrame: round(stats(totalMs.slice(1))),
+    sessionRunsPerFrame: Math.round((runs / later) * 100) / 100,
+    mbCrossingPerFrame: { fed: mb(fed), returned: mb(fetched) },
+    rssMbAfterFrames: rss,
+  };
 }
-await model.dispose();
+
+const paths: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+if (values.path !== 'frame') paths.separate = await measure(false);
+if (values.path !== 'separate') paths.frame = await measure(true);
 if (tmp) rmSync(tmp, { recursive: true, force: true });
 
+const frameBytes = { lrFrame: 3 * 4 * h * w, hrState: 3 * 4 * 16 * h * w, noise: 4 * 4 * h * w, output8bit: 3 * 16 * h * w };
 const result = {
   lr: [h, w],
   hr: [4 * h, 4 * w],
   frames,
-  graphs: values.export ? `export ${values.export}` : `interface graphs, ${values.channels} channels${values.fused ? ', fused unet_step' : ''}`,
-  tsMsPerFrame: { firstFrame: Math.round(tsMs[0]! * 100) / 100, laterFrames: round(stats(tsMs.slice(1))) },
-  totalMsPerFrame: round(stats(totalMs.slice(1))),
+  graphs: values.export ? `export ${values.export}` : `interface graphs, ${values.channels} channels`,
+  paths,
+  /** What the per-frame graph must move, MB: in = 2 LR frames + previous HR + noise, out = HR state + 8-bit frame. */
+  pictureMb: Object.fromEntries(Object.entries(frameBytes).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 100) / 100])),
   tsParts: measureTsParts(h, w),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-  rssMbAfterFrames: rss,
   gcExposed: Boolean(gc),
 };
 const text = JSON.stringify(result, null, 2) + '\n';

@@ -97,12 +97,12 @@ export class OnnxSession {
     }
   }
 
-  /** `outputs`: preallocated output tensors ONNX Runtime writes into (no allocation per run). */
-  async run(feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor>> {
+  /** `outputs`: preallocated output tensors ONNX Runtime writes into, or the names of the outputs wanted. */
+  async run(feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor> | readonly string[]): Promise<Record<string, Ort.Tensor>> {
     this.check(feeds, stage);
     const t0 = performance.now();
     try {
-      return await (outputs ? this.session.run(feeds, outputs) : this.session.run(feeds));
+      return await (outputs ? this.session.run(feeds, outputs as Ort.InferenceSession.FetchesType) : this.session.run(feeds));
     } catch (err) {
       throw new InferenceError(`model ${this.modelId} (${stage}): inference failed on ${describeFeeds(feeds)}: ${errorMessage(err)}`, { cause: err });
     } finally {

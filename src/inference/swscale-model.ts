@@ -21,6 +21,8 @@ export class SwscaleModel implements SrModel {
     /** swscale flags, e.g. 'bicubic'. */
     private readonly flags: string,
     private readonly floatModel: () => Promise<SrModel>,
+    /** Called when the model is set up to run in swscale (the device options do not apply then). */
+    private readonly onNative?: () => void,
   ) {}
 
   async configure(input: VideoInfo, layout: PixelLayout = 'native'): Promise<VideoInfo> {
@@ -30,6 +32,7 @@ export class SwscaleModel implements SrModel {
       return this.float.configure(input, layout);
     }
     this.scaler = await NativeScaler.create(input, out.width, out.height, this.flags);
+    this.onNative?.();
     return out;
   }
 

@@ -58,6 +58,33 @@ export function planTensorRt(m: ModelManifest, scale: number, settings: SessionS
   return { cacheDir, env: vars, firstBuild: !hasEngine(cacheDir), describe };
 }
 
+/**
+ * Engine cache and optimisation profile for one graph file (the Stream-DiffVSR per-frame graphs):
+ * the cache folder is keyed by the graph's content hash, so a re-export never loads a stale engine,
+ * and `inputShapes` (every input, fixed) give min = opt = max: one engine for the whole frame.
+ */
+export function planGraphTensorRt(
+  id: string,
+  graphHash: string,
+  inputShapes: Readonly<Record<string, readonly number[]>> | undefined,
+  settings: SessionSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): TensorRtPlan {
+  const fp16 = settings.fp16 ?? false;
+  const shape = settings.fixedInputShape;
+  const name = `${id}-${fp16 ? 'fp16' : 'fp32'}${shape ? `-${shape.width}x${shape.height}` : ''}-${graphHash.slice(0, 16)}`;
+  const cacheDir = join(settings.engineCacheDir ?? defaultEngineCacheRoot(env), name);
+  const vars: Record<string, string> = { ORT_TENSORRT_ENGINE_CACHE_ENABLE: '1', ORT_TENSORRT_CACHE_PATH: cacheDir, ORT_TENSORRT_FP16_ENABLE: fp16 ? '1' : '0' };
+  if (inputShapes) {
+    const profile = Object.entries(inputShapes)
+      .map(([input, dims]) => `${input}:${dims.join('x')}`)
+      .join(',');
+    Object.assign(vars, { ORT_TENSORRT_PROFILE_MIN_SHAPES: profile, ORT_TENSORRT_PROFILE_OPT_SHAPES: profile, ORT_TENSORRT_PROFILE_MAX_SHAPES: profile });
+  }
+  const describe = `${id}, ${fp16 ? 'fp16' : 'fp32'}, ${shape ? `input ${shape.width}x${shape.height}` : 'the export’s input size'}, graph ${graphHash.slice(0, 16)}`;
+  return { cacheDir, env: vars, firstBuild: !hasEngine(cacheDir), describe };
+}
+
 /** Runs `work` with extra environment variables, then puts the environment back as it was. */
 export async function withEnv<T>(vars: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));

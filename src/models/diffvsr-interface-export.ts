@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from './build.js';
 import { GRAPH_IO } from '../inference/stream-diffvsr/interface.js';
-import type { GraphName } from '../inference/stream-diffvsr/export-manifest.js';
+import type { GraphName, PartName } from '../inference/stream-diffvsr/export-manifest.js';
+import { frameGraph, type DenoiserForm, type FrameKind } from './diffvsr-frame-graph.js';
 import { REAL_CHANNELS, controlnetGraph, decoderGraph, flowGraph, unetGraph, unetStepGraph, warpEncodeGraph, type InterfaceChannels, type LrSize } from './diffvsr-interface-graphs.js';
 
 export interface InterfaceExportOptions {
@@ -17,6 +18,10 @@ export interface InterfaceExportOptions {
   /** Which denoiser graphs to write (default: both the controlnet → unet pair and unet_step). */
   readonly pair?: boolean;
   readonly fused?: boolean;
+  /** Also per-frame graphs (manifest `frame_graphs`) unrolling each of these step counts. */
+  readonly frameSteps?: readonly number[];
+  /** Which denoiser the per-frame graphs compose (default: unet_step when written, else the pair). */
+  readonly frameDenoiser?: DenoiserForm;
 }
 
 /** The reference scheduler's float32 constants for 4 trailing steps (spec §1.6). */
@@ -42,7 +47,7 @@ export const TRAILING_4 = {
 };
 
 type Build = (size: LrSize, ch: InterfaceChannels) => Uint8Array;
-const BUILDERS: Record<GraphName, Build> = {
+const BUILDERS: Record<PartName, Build> = {
   flow: (size) => flowGraph(size),
   warp_encode: warpEncodeGraph,
   controlnet: controlnetGraph,
@@ -56,16 +61,20 @@ function profileName([h, w]: readonly [number, number]): string {
   return `${w}x${h}`;
 }
 
-async function writeGraph(dir: string, name: GraphName, sizes: ReadonlyArray<readonly [number, number]>, ch: InterfaceChannels) {
+async function writeGraph(dir: string, name: PartName, sizes: ReadonlyArray<readonly [number, number]>, ch: InterfaceChannels) {
+  return writeEntry(dir, name, name, sizes, (size) => BUILDERS[name](size, ch));
+}
+
+async function writeEntry(dir: string, name: GraphName, base: string, sizes: ReadonlyArray<readonly [number, number]>, build: (size: LrSize) => Uint8Array) {
   const io = { inputs: GRAPH_IO[name].inputs, outputs: GRAPH_IO[name].outputs, dtype: 'float32' };
   if (!sizes.length) {
-    await writeAtomic(join(dir, `${name}.onnx`), BUILDERS[name](undefined, ch));
-    return { file: `${name}.onnx`, ...io, dynamic: true };
+    await writeAtomic(join(dir, `${base}.onnx`), build(undefined));
+    return { file: `${base}.onnx`, ...io, dynamic: true };
   }
   const profileFiles: Record<string, { file: string }> = {};
   for (const size of sizes) {
-    const file = `${name}-${profileName(size)}.onnx`;
-    await writeAtomic(join(dir, file), BUILDERS[name](size, ch));
+    const file = `${base}-${profileName(size)}.onnx`;
+    await writeAtomic(join(dir, file), build(size));
     profileFiles[profileName(size)] = { file };
   }
   return { file: Object.values(profileFiles)[0]!.file, ...io, dynamic: false, profile_files: profileFiles };
@@ -81,11 +90,17 @@ export async function writeInterfaceExport(dir: string, opts: InterfaceExportOpt
   const ch = opts.channels ?? REAL_CHANNELS;
   const sizes = opts.sizes ?? [];
   await mkdir(dir, { recursive: true });
-  const names: GraphName[] = ['flow', 'warp_encode', ...(opts.pair !== false ? (['controlnet', 'unet'] as const) : []), ...(opts.fused !== false ? (['unet_step'] as const) : []), 'tae_decode', 'tae_decode_temporal'];
+  const names: PartName[] = ['flow', 'warp_encode', ...(opts.pair !== false ? (['controlnet', 'unet'] as const) : []), ...(opts.fused !== false ? (['unet_step'] as const) : []), 'tae_decode', 'tae_decode_temporal'];
   const graphs: Record<string, unknown> = {};
   for (const name of names) graphs[name] = await writeGraph(dir, name, sizes, ch);
   const text = interfaceTextEmbedding(ch.textShape);
   await writeAtomic(join(dir, 'empty_prompt_embeds.f32'), new Uint8Array(text.buffer));
+  const denoiser: DenoiserForm = opts.frameDenoiser ?? (opts.fused !== false ? 'fused' : 'pair');
+  const frameGraphs = [];
+  for (const steps of opts.frameSteps ?? []) {
+    const entry = (kind: FrameKind) => writeEntry(dir, `frame_${kind}`, `frame_${kind}-${steps}steps`, sizes, (size) => frameGraph(size, ch, { kind, steps, denoiser, textEmbedding: text }));
+    frameGraphs.push({ steps, denoiser: denoiser === 'fused' ? 'unet_step' : 'controlnet+unet', first: await entry('first'), history: await entry('history') });
+  }
   const manifest = {
     format: 'stream-diffvsr-onnx/1',
     source: { model_id: 'interface-graphs', revision: 'none', exporter_version: 'stream-sr diffvsr-interface-export' },
@@ -100,6 +115,7 @@ export async function writeInterfaceExport(dir: string, opts: InterfaceExportOpt
     text_embedding: { file: 'empty_prompt_embeds.f32', shape: ch.textShape, dtype: 'float32' },
     noise: { shape: ['1', '4', 'h', 'w'], per_frame: true },
     graphs,
+    ...(frameGraphs.length ? { frame_graphs: frameGraphs } : {}),
   };
   const path = join(dir, 'manifest.json');
   await writeAtomic(path, JSON.stringify(manifest, null, 2) + '\n');

@@ -33,10 +33,14 @@ export const REAL_CHANNELS: InterfaceChannels = {
 /** LR size for static graphs, or undefined for symbolic h, w. */
 export type LrSize = readonly [number, number] | undefined;
 
-class Builder extends GraphBuilder {
+export class InterfaceBuilder extends GraphBuilder {
   private n = 0;
   scalar(value: number): string {
     return this.constant(`c${this.n++}`, 'float32', [], [value]);
+  }
+  /** A float32 tensor of shape [1]. */
+  scalarVector(value: number): string {
+    return this.constant(`v${this.n++}`, 'float32', [1], [value]);
   }
   ints(values: readonly number[]): string {
     return this.constant(`i${this.n++}`, 'int64', [values.length], values);
@@ -74,28 +78,28 @@ class Builder extends GraphBuilder {
   }
 }
 
-function dims(size: LrSize, factor: number, channels: number): Dim[] {
+export function dims(size: LrSize, factor: number, channels: number): Dim[] {
   if (!size) return [1, channels, factor === 1 ? 'h' : `${factor}h`, factor === 1 ? 'w' : `${factor}w`];
   return [1, channels, size[0] * factor, size[1] * factor];
 }
 
-function encode(g: Builder, name: string): Uint8Array {
+export function encode(g: InterfaceBuilder, name: string): Uint8Array {
   return encodeModel(g, { docString: `stream-diffvsr interface graph '${name}' (trivial maths, real tensor interface)` });
 }
 
-export function flowGraph(size: LrSize): Uint8Array {
-  const g = new Builder('flow');
+export function flowPart(size: LrSize): InterfaceBuilder {
+  const g = new InterfaceBuilder('flow');
   g.input('cur_lr', 'float32', dims(size, 1, 3));
   g.input('prev_lr', 'float32', dims(size, 1, 3));
   // bicubic is linear: upscaling the difference of channels 0 and 1 equals the difference of the upscaled frames
   const diff = g.channels(g.op('Sub', ['cur_lr', 'prev_lr']), 0, 2);
   g.op('Mul', [g.bicubic4(diff, 2), g.scalar(4)], {}, 'flow');
   g.output('flow', 'float32', dims(size, 4, 2));
-  return encode(g, 'flow');
+  return g;
 }
 
 /** The §1.5 warp grid, built from the flow's own shape: g = 2·(pixel + flow)/max(side − 1, 1) − 1. */
-function warpGrid(g: Builder, flow: string): string {
+function warpGrid(g: InterfaceBuilder, flow: string): string {
   const shape = g.op('Shape', [flow]);
   const side = (axis: number) => g.op('Gather', [shape, g.ints([axis])], { axis: 0 });
   const coords = (axis: number) => {
@@ -113,7 +117,7 @@ function warpGrid(g: Builder, flow: string): string {
 
 /** The warp alone, any size: prev_hr (1,C,H,W), flow (1,2,H,W) → warped_prev_hr (tests of §1.5). */
 export function warpGraph(channels = 3): Uint8Array {
-  const g = new Builder('warp');
+  const g = new InterfaceBuilder('warp');
   g.input('prev_hr', 'float32', [1, channels, 'H', 'W']);
   g.input('flow', 'float32', [1, 2, 'H', 'W']);
   g.op('GridSample', ['prev_hr', warpGrid(g, 'flow')], { mode: 'bilinear', padding_mode: 'zeros', align_corners: 0 }, 'warped_prev_hr');
@@ -121,8 +125,8 @@ export function warpGraph(channels = 3): Uint8Array {
   return encode(g, 'warp');
 }
 
-export function warpEncodeGraph(size: LrSize, ch: InterfaceChannels): Uint8Array {
-  const g = new Builder('warp_encode');
+export function warpEncodePart(size: LrSize, ch: InterfaceChannels): InterfaceBuilder {
+  const g = new InterfaceBuilder('warp_encode');
   g.input('prev_hr', 'float32', dims(size, 4, 3));
   g.input('flow', 'float32', dims(size, 4, 2));
   g.op('GridSample', ['prev_hr', warpGrid(g, 'flow')], { mode: 'bilinear', padding_mode: 'zeros', align_corners: 0 }, 'warped_prev_hr');
@@ -134,10 +138,10 @@ export function warpEncodeGraph(size: LrSize, ch: InterfaceChannels): Uint8Array
     g.op('Identity', [g.repeat(g.scaled(pooled(4 / factor), (i + 1) / 10), ch.features[i]!)], {}, name);
     g.output(name, 'float32', dims(size, factor, ch.features[i]!));
   });
-  return encode(g, 'warp_encode');
+  return g;
 }
 
-function denoiserInputs(g: Builder, size: LrSize, ch: InterfaceChannels): void {
+function denoiserInputs(g: InterfaceBuilder, size: LrSize, ch: InterfaceChannels): void {
   g.input('latents', 'float32', dims(size, 1, 4));
   g.input('lr_image', 'float32', dims(size, 1, 3));
   g.input('timestep', 'float32', [1]);
@@ -145,32 +149,32 @@ function denoiserInputs(g: Builder, size: LrSize, ch: InterfaceChannels): void {
 }
 
 /** s = mean(warped) + 0.01·(mean(latents) + mean(lr_image) + mean(E)) + 1e-4·t, shape [1]. */
-function controlSignal(g: Builder): string {
+function controlSignal(g: InterfaceBuilder): string {
   const inputs = g.sum(['latents', 'lr_image', 'encoder_hidden_states'].map((name) => g.mean(name)));
   return g.sum([g.op('Reshape', [g.mean('warped_prev_hr'), g.ints([1])]), g.scaled(inputs, 0.01), g.scaled('timestep', 1e-4)]);
 }
 
 /** v without residuals: 0.5·latents + 0.1·mean_c(lr_image) + 1e-4·t + 0.01·mean(E). */
-function baseVelocity(g: Builder): string {
+function baseVelocity(g: InterfaceBuilder): string {
   return g.sum([g.scaled('latents', 0.5), g.scaled(g.mean('lr_image', [1]), 0.1), g.scaled('timestep', 1e-4), g.scaled(g.mean('encoder_hidden_states'), 0.01)]);
 }
 
 /** Residual shape [1, C, h_k, w_k] from the latents' own shape (ceil-halving per level), as Tile repeats. */
-function levelShape(g: Builder, channels: number, level: number): string {
-  let hw = g.op('Slice', [g.op('Shape', ['latents']), g.ints([2]), g.ints([4])]);
+export function levelShape(g: InterfaceBuilder, channels: number, level: number, latents = 'latents'): string {
+  let hw = g.op('Slice', [g.op('Shape', [latents]), g.ints([2]), g.ints([4])]);
   for (let i = 0; i < level; i++) hw = g.op('Div', [g.op('Add', [hw, g.ints([1, 1])]), g.ints([2, 2])]);
   return g.op('Concat', [g.ints([1, channels]), hw], { axis: 0 });
 }
 
-function residualDims(size: LrSize, channels: number, level: number): Dim[] {
+export function residualDims(size: LrSize, channels: number, level: number): Dim[] {
   if (!size) return [1, channels, `h${level}`, `w${level}`];
   let [h, w] = size;
   for (let i = 0; i < level; i++) [h, w] = [Math.ceil(h / 2), Math.ceil(w / 2)];
   return [1, channels, h, w];
 }
 
-export function controlnetGraph(size: LrSize, ch: InterfaceChannels): Uint8Array {
-  const g = new Builder('controlnet');
+export function controlnetPart(size: LrSize, ch: InterfaceChannels): InterfaceBuilder {
+  const g = new InterfaceBuilder('controlnet');
   denoiserInputs(g, size, ch);
   g.input('warped_prev_hr', 'float32', dims(size, 4, 3));
   const s = g.op('Reshape', [controlSignal(g), g.ints([1, 1, 1, 1])]);
@@ -179,33 +183,33 @@ export function controlnetGraph(size: LrSize, ch: InterfaceChannels): Uint8Array
     g.op('Tile', [g.scaled(s, (i + 1) / 13), levelShape(g, ch.residuals[i]!, level)], {}, name);
     g.output(name, 'float32', residualDims(size, ch.residuals[i]!, level));
   });
-  return encode(g, 'controlnet');
+  return g;
 }
 
-export function unetGraph(size: LrSize, ch: InterfaceChannels): Uint8Array {
-  const g = new Builder('unet');
+export function unetPart(size: LrSize, ch: InterfaceChannels): InterfaceBuilder {
+  const g = new InterfaceBuilder('unet');
   denoiserInputs(g, size, ch);
   RESIDUALS.forEach((name, i) => g.input(name, 'float32', residualDims(size, ch.residuals[i]!, RESIDUAL_LEVELS[i]!)));
   const residualTerm = g.scaled(g.sum(RESIDUALS.map((name) => g.mean(name))), 0.05);
   g.op('Add', [baseVelocity(g), residualTerm], {}, 'model_output');
   g.output('model_output', 'float32', dims(size, 1, 4));
-  return encode(g, 'unet');
+  return g;
 }
 
 /** Fused ControlNet + UNet: Σ mean(res_k) = s·Σ(k+1)/13 = 7s, so v = base + scale·0.35·s. */
-export function unetStepGraph(size: LrSize, ch: InterfaceChannels): Uint8Array {
-  const g = new Builder('unet_step');
+export function unetStepPart(size: LrSize, ch: InterfaceChannels): InterfaceBuilder {
+  const g = new InterfaceBuilder('unet_step');
   denoiserInputs(g, size, ch);
   g.input('warped_prev_hr', 'float32', dims(size, 4, 3));
   g.input('controlnet_scale', 'float32', [1]);
   const control = g.scaled(g.op('Mul', [controlSignal(g), 'controlnet_scale']), 0.35);
   g.op('Add', [baseVelocity(g), control], {}, 'model_output');
   g.output('model_output', 'float32', dims(size, 1, 4));
-  return encode(g, 'unet_step');
+  return g;
 }
 
-export function decoderGraph(size: LrSize, ch: InterfaceChannels, temporal: boolean): Uint8Array {
-  const g = new Builder(temporal ? 'tae_decode_temporal' : 'tae_decode');
+export function decoderPart(size: LrSize, ch: InterfaceChannels, temporal: boolean): InterfaceBuilder {
+  const g = new InterfaceBuilder(temporal ? 'tae_decode_temporal' : 'tae_decode');
   g.input('latents', 'float32', dims(size, 1, 4));
   const image = g.scaled(g.upscale(g.channels('latents', 0, 3)), 2.5);
   if (!temporal) {
@@ -217,5 +221,12 @@ export function decoderGraph(size: LrSize, ch: InterfaceChannels, temporal: bool
     g.op('Add', [g.op('Add', [image, spatial]), global], {}, 'image');
   }
   g.output('image', 'float32', dims(size, 4, 3));
-  return encode(g, temporal ? 'tae_decode_temporal' : 'tae_decode');
+  return g;
 }
+
+export const flowGraph = (size: LrSize): Uint8Array => encode(flowPart(size), 'flow');
+export const warpEncodeGraph = (size: LrSize, ch: InterfaceChannels): Uint8Array => encode(warpEncodePart(size, ch), 'warp_encode');
+export const controlnetGraph = (size: LrSize, ch: InterfaceChannels): Uint8Array => encode(controlnetPart(size, ch), 'controlnet');
+export const unetGraph = (size: LrSize, ch: InterfaceChannels): Uint8Array => encode(unetPart(size, ch), 'unet');
+export const unetStepGraph = (size: LrSize, ch: InterfaceChannels): Uint8Array => encode(unetStepPart(size, ch), 'unet_step');
+export const decoderGraph = (size: LrSize, ch: InterfaceChannels, temporal: boolean): Uint8Array => encode(decoderPart(size, ch, temporal), temporal ? 'tae_decode_temporal' : 'tae_decode');

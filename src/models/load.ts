@@ -27,7 +27,11 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
       // a filter swscale runs on the decoded pictures, with its ONNX graph for float RGB pipelines
       if (typeof native === 'string' && native.startsWith('swscale:')) {
         variantFor(manifest, opts.scale);
-        return new SwscaleModel(manifest.id, opts.scale, native.slice('swscale:'.length), () => OnnxFrameModel.load(manifest, opts.scale, opts.session));
+        const { device } = opts.session.device;
+        const onNative = () => {
+          if (device !== 'cpu') opts.session.log.warn(`model ${manifest.id} runs in swscale on the CPU: --device ${device} applies to ONNX models only`);
+        };
+        return new SwscaleModel(manifest.id, opts.scale, native.slice('swscale:'.length), () => OnnxFrameModel.load(manifest, opts.scale, opts.session), onNative);
       }
       return OnnxFrameModel.load(manifest, opts.scale, opts.session);
     }

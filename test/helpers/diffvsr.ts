@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../../src/core/frame.js';
+import { rgbOf } from '../../src/core/frame.js';
+import type { ModelState, SrModel } from '../../src/inference/sr-model.js';
 import type { Ort } from '../../src/inference/ort.js';
 import type { GraphName } from '../../src/inference/stream-diffvsr/export-manifest.js';
 import { writeInterfaceExport, type InterfaceExportOptions } from '../../src/models/diffvsr-interface-export.js';
@@ -82,4 +84,16 @@ export function recorder(copyLimit = 1 << 20) {
     return c;
   };
   return { runs, onRun, counts };
+}
+
+/** Upscales `frames` in order as the superResolve operator does (state handed back), returning each output's float RGB. */
+export async function upscaleInOrder(model: SrModel, frames: readonly Frame[]): Promise<Float32Array[]> {
+  const outputs: Float32Array[] = [];
+  let state: ModelState | undefined;
+  for (const f of frames) {
+    const step = await model.upscale(f, f.discontinuity ? undefined : state);
+    outputs.push(rgbOf({ ...f, ...step.pixels }));
+    state = step.state;
+  }
+  return outputs;
 }

@@ -13,8 +13,11 @@ export const EXPORT_MANIFEST = 'manifest.json';
 /** Where the README explains how to make an export. */
 export const EXPORT_HELP = "see README.md, section 'Stream-DiffVSR: export and run'";
 
-export type GraphName = 'flow' | 'warp_encode' | 'controlnet' | 'unet' | 'unet_step' | 'tae_decode' | 'tae_decode_temporal';
-export const GRAPH_NAMES: readonly GraphName[] = ['flow', 'warp_encode', 'controlnet', 'unet', 'unet_step', 'tae_decode', 'tae_decode_temporal'];
+export type PartName = 'flow' | 'warp_encode' | 'controlnet' | 'unet' | 'unet_step' | 'tae_decode' | 'tae_decode_temporal';
+/** The per-frame graphs (manifest `frame_graphs`): one frame, first-frame path or with history. */
+export type FrameGraphName = 'frame_first' | 'frame_history';
+export type GraphName = PartName | FrameGraphName;
+export const GRAPH_NAMES: readonly PartName[] = ['flow', 'warp_encode', 'controlnet', 'unet', 'unet_step', 'tae_decode', 'tae_decode_temporal'];
 
 export interface GraphFile {
   /** Absolute paths. */
@@ -50,7 +53,17 @@ export interface DiffVsrExport {
   readonly minLrSide: number;
   readonly scheduler: SchedulerConfig;
   readonly textEmbedding: { readonly file: string; readonly shape: readonly number[] };
-  readonly graphs: Readonly<Partial<Record<GraphName, GraphEntry>>>;
+  readonly graphs: Readonly<Partial<Record<PartName, GraphEntry>>>;
+  /** Per-frame graphs, one pair per step count they unroll (manifest `frame_graphs`, optional). */
+  readonly frameGraphs: readonly FrameGraphs[];
+}
+
+export interface FrameGraphs {
+  readonly steps: number;
+  /** Which denoiser graphs were composed: 'controlnet+unet' or 'unet_step'. */
+  readonly denoiser: string;
+  readonly first: GraphEntry;
+  readonly history: GraphEntry;
 }
 
 type Json = Record<string, unknown>;
@@ -83,8 +96,7 @@ function graphFile(dir: string, entry: Json, where: string, r: Reader): GraphFil
   };
 }
 
-function parseGraph(dir: string, name: GraphName, entry: Json, r: Reader): GraphEntry {
-  const where = `graphs.${name}`;
+function parseGraph(dir: string, name: GraphName, entry: Json, r: Reader, where = `graphs.${name}`): GraphEntry {
   const names = (key: string) => r.get(entry, key, where, (v): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string'), 'a list of tensor names');
   const profileFiles: Record<string, GraphFile> = {};
   const per = entry.profile_files;
@@ -132,12 +144,13 @@ export function parseExport(json: unknown, path: string): DiffVsrExport {
   r.get(json, 'format', '', (v): v is string => v === EXPORT_FORMAT, `'${EXPORT_FORMAT}'`);
   const dir = dirname(resolve(path));
   const graphsRaw = r.get(json, 'graphs', '', isObject, 'an object of graph entries');
-  const graphs: Partial<Record<GraphName, GraphEntry>> = {};
+  const graphs: Partial<Record<PartName, GraphEntry>> = {};
   for (const [name, entry] of Object.entries(graphsRaw)) {
-    if (!GRAPH_NAMES.includes(name as GraphName)) throw new UsageError(`Stream-DiffVSR export ${path}: unknown graph '${name}' (known: ${GRAPH_NAMES.join(', ')})`);
+    if (!GRAPH_NAMES.includes(name as PartName)) throw new UsageError(`Stream-DiffVSR export ${path}: unknown graph '${name}' (known: ${GRAPH_NAMES.join(', ')})`);
     if (!isObject(entry)) return r.fail(`graphs.${name}`, 'an object { file, inputs, outputs }', entry);
-    graphs[name as GraphName] = parseGraph(dir, name as GraphName, entry, r);
+    graphs[name as PartName] = parseGraph(dir, name as PartName, entry, r);
   }
+  const frameGraphs = parseFrameGraphs(dir, json.frame_graphs, r);
   const text = r.get(json, 'text_embedding', '', isObject, 'an object { file, shape }');
   const constraints = isObject(json.input_constraints) ? json.input_constraints : {};
   const profiles = (Array.isArray(json.profiles) ? json.profiles : []).map((p, i) => {
@@ -160,7 +173,23 @@ export function parseExport(json: unknown, path: string): DiffVsrExport {
       shape: r.get(text, 'shape', 'text_embedding', isNumbers, 'a shape like [1, 77, 1024]'),
     },
     graphs,
+    frameGraphs,
   };
+}
+
+function parseFrameGraphs(dir: string, raw: unknown, r: Reader): FrameGraphs[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return r.fail('frame_graphs', 'a list of { steps, denoiser, first, history }', raw);
+  const seen = new Set<number>();
+  return raw.map((e, i) => {
+    const where = `frame_graphs[${i}]`;
+    if (!isObject(e)) return r.fail(where, 'an object { steps, denoiser, first, history }', e);
+    const steps = r.get(e, 'steps', where, (v): v is number => Number.isInteger(v) && (v as number) >= 1, 'a whole number of steps');
+    if (seen.has(steps)) r.fail(`${where}.steps`, 'a step count no other entry has', steps);
+    seen.add(steps);
+    const kind = (key: 'first' | 'history', name: FrameGraphName) => parseGraph(dir, name, r.get(e, key, where, isObject, 'a graph entry { file, inputs, outputs }'), r, `${where}.${key}`);
+    return { steps, denoiser: typeof e.denoiser === 'string' ? e.denoiser : 'unknown', first: kind('first', 'frame_first'), history: kind('history', 'frame_history') };
+  });
 }
 
 /** Which graphs the runtime needs: the decoders, flow and warp, and the denoiser as a pair or fused. */
@@ -174,7 +203,7 @@ export function missingGraphs(exp: Pick<DiffVsrExport, 'graphs'>): string[] {
 /** Every file the export names that is not on disk, relative to its folder. */
 export function missingFiles(exp: DiffVsrExport): string[] {
   const files = [exp.textEmbedding.file];
-  for (const g of Object.values(exp.graphs)) {
+  for (const g of [...Object.values(exp.graphs), ...exp.frameGraphs.flatMap((f) => [f.first, f.history])]) {
     for (const f of [g, ...Object.values(g.profileFiles)]) {
       for (const variant of [f, ...(f.fp16 ? [f.fp16] : [])]) {
         files.push(variant.file);

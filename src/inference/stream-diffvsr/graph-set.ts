@@ -9,6 +9,7 @@ import { OnnxSession, describeShape, type SessionSettings } from '../session.js'
 import type { DiffVsrExport, GraphEntry, GraphFile, GraphName } from './export-manifest.js';
 import { EXPORT_HELP } from './export-manifest.js';
 import { GRAPH_IO, inputShapes } from './interface.js';
+import { withEnv } from '../tensorrt.js';
 
 /** Called after every session run (tests count calls and check the tensors fed). */
 export type RunHook = (graph: GraphName, feeds: Readonly<Record<string, Ort.Tensor>>, outputs: Readonly<Record<string, Ort.Tensor>>) => void;
@@ -52,6 +53,10 @@ function checkInterface(exp: DiffVsrExport, name: GraphName, s: OnnxSession, h: 
   }
 }
 
+function isNameList(o: Record<string, Ort.Tensor> | readonly string[]): o is readonly string[] {
+  return Array.isArray(o);
+}
+
 export class GraphSet {
   private readonly open = new Map<GraphName, OpenGraph>();
   private size?: readonly [number, number];
@@ -62,15 +67,20 @@ export class GraphSet {
     private readonly settings: SessionSettings,
     private readonly fp16: boolean,
     private readonly onRun?: RunHook,
+    /** Where each graph's files are (default: the manifest's `graphs`; per-frame graphs come from `frame_graphs`). */
+    private readonly entries: Readonly<Partial<Record<GraphName, GraphEntry>>> = exp.graphs,
+    /** Environment for creating a graph's session (TensorRT's ORT_TENSORRT_* settings). */
+    private readonly sessionEnv?: (name: GraphName, file: GraphFile) => Promise<Readonly<Record<string, string>>>,
   ) {}
 
   /** Opens (or keeps) every graph's session for LR frames of h × w. */
   async prepare(h: number, w: number): Promise<void> {
     if (this.size && this.size[0] === h && this.size[1] === w) return;
     for (const name of this.names) {
-      const entry = this.exp.graphs[name];
+      const entry = this.entries[name];
       if (!entry) throw new UsageError(`Stream-DiffVSR export ${this.exp.path}: graph ${name} is missing (${EXPORT_HELP})`);
-      const file = fileFor(this.exp, entry, h, w, this.fp16).file;
+      const graphFile = fileFor(this.exp, entry, h, w, this.fp16);
+      const file = graphFile.file;
       const current = this.open.get(name);
       if (current && current.file === file) {
         checkInterface(this.exp, name, current.session, h, w);
@@ -78,11 +88,17 @@ export class GraphSet {
       }
       if (current) await current.session.release();
       this.open.delete(name);
-      const session = await OnnxSession.create(`stream-diffvsr/${name}`, file, this.settings);
+      const env = (await this.sessionEnv?.(name, graphFile)) ?? {};
+      const session = await withEnv(env, () => OnnxSession.create(`stream-diffvsr/${name}`, file, this.settings));
       this.open.set(name, { session, file });
       checkInterface(this.exp, name, session, h, w);
     }
     this.size = [h, w];
+  }
+
+  /** The declared shape of a graph's input. */
+  inputShape(name: GraphName, input: string): ReadonlyArray<number | string> | undefined {
+    return this.session(name).inputs.get(input)?.shape;
   }
 
   /** Declared channel count of an input (residual and feature channels depend on the model). */
@@ -92,9 +108,12 @@ export class GraphSet {
     return dim;
   }
 
-  async run(name: GraphName, feeds: Record<string, Ort.Tensor>, stage: string): Promise<Record<string, Ort.Tensor>> {
+  /** `outputs`: pre-allocated tensors ONNX Runtime writes into instead of allocating, or the names of the outputs wanted. */
+  async run(name: GraphName, feeds: Record<string, Ort.Tensor>, stage: string, outputs?: Record<string, Ort.Tensor> | readonly string[]): Promise<Record<string, Ort.Tensor>> {
     const session = this.session(name);
-    const out = await session.run(feeds, `${name}, ${stage}`);
+    const returned = await session.run(feeds, `${name}, ${stage}`, outputs);
+    // ONNX Runtime wrote into `outputs`; onnxruntime-node 1.30 also returns copies of them, which are dropped
+    const out = outputs && !isNameList(outputs) ? { ...returned, ...outputs } : returned;
     this.onRun?.(name, feeds, out);
     return out;
   }

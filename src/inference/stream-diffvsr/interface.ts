@@ -11,6 +11,9 @@ export const RESIDUALS = [...DOWN_RESIDUALS, 'mid_res'];
 /** Resolution level (0 = latent size, each level halves with ceil) of each residual, mid last. */
 export const RESIDUAL_LEVELS = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3];
 
+/** The per-frame graphs: the frame, its noise and schedule in; the unclamped HR and the 8-bit frame (as uint8 and as level/255) out. */
+const FRAME_INPUTS = ['lr', 'noise', 'timesteps', 'step_coefficients'];
+const FRAME_OUTPUTS = ['hr', 'frame', 'levels'];
 const DENOISER_INPUTS = ['latents', 'lr_image', 'timestep', 'encoder_hidden_states'];
 
 export const GRAPH_IO: Readonly<Record<GraphName, { readonly inputs: readonly string[]; readonly outputs: readonly string[] }>> = {
@@ -21,6 +24,8 @@ export const GRAPH_IO: Readonly<Record<GraphName, { readonly inputs: readonly st
   unet_step: { inputs: [...DENOISER_INPUTS, 'warped_prev_hr', 'controlnet_scale'], outputs: ['model_output'] },
   tae_decode: { inputs: ['latents'], outputs: ['image'] },
   tae_decode_temporal: { inputs: ['latents', ...FEATURES], outputs: ['image'] },
+  frame_first: { inputs: FRAME_INPUTS, outputs: FRAME_OUTPUTS },
+  frame_history: { inputs: ['prev_lr', 'prev_hr', ...FRAME_INPUTS], outputs: FRAME_OUTPUTS },
 };
 
 /** [h, w] at levels 0..3: stride-2, pad-1 convolutions give ceil(side / 2). */
@@ -54,6 +59,10 @@ export function inputShapes(h: number, w: number, textShape: readonly number[], 
     encoder_hidden_states: [...textShape],
     warped_prev_hr: [1, 3, 4 * h, 4 * w],
     controlnet_scale: [1],
+    lr: [1, 3, h, w],
+    noise: [1, latentChannels, h, w],
+    timesteps: [-1],
+    step_coefficients: [-1, 4],
   };
   const levels = levelSides(h, w);
   RESIDUALS.forEach((name, i) => (shapes[name] = [1, -1, ...levels[RESIDUAL_LEVELS[i]!]!]));

@@ -93,6 +93,10 @@ export function gaussianNoise(seed: number, drawIndex: number, out: Float32Array
 export interface NoiseSource {
   /** Fills `out` (length 4·h·w) with the noise of the `drawIndex`-th denoised frame. */
   fill(drawIndex: number, out: Float32Array): void;
+  /** The same draw, possibly prepared ahead of time (PrefetchedNoise); fill is used where absent. */
+  fillAhead?(drawIndex: number, out: Float32Array): Promise<void>;
+  /** Ends any background work. */
+  close?(): void;
 }
 
 export function seededNoise(seed: number): NoiseSource {

@@ -37,3 +37,9 @@ export function quantiseToLevels(hr: Float32Array): Uint8Array {
   for (let i = 0; i < levels.length; i++) out[i] = Math.round(levels[i]! * 255);
   return out;
 }
+
+/** 8-bit levels (the per-frame graph's `frame` output) → planar RGB 0..1 holding level/255, as quantiseToFrame writes. */
+export function levelsToFrame(levels: Uint8Array, out: Float32Array = new Float32Array(levels.length)): Float32Array {
+  for (let i = 0; i < levels.length; i++) out[i] = LEVELS[levels[i]!]!;
+  return out;
+}

@@ -15,10 +15,13 @@ import { ort } from '../ort.js';
 import { planProviders } from '../providers.js';
 import type { SessionSettings } from '../session.js';
 import type { ModelState, ModelStep, SrModel } from '../sr-model.js';
-import { Denoiser, type History } from './denoise.js';
-import { EXPORT_HELP, type DiffVsrExport, type GraphName } from './export-manifest.js';
+import { Denoiser } from './denoise.js';
+import { EXPORT_HELP, type DiffVsrExport, type FrameGraphs, type GraphFile, type GraphName } from './export-manifest.js';
+import { FrameGraphRunner, graphHash, type FrameGraphState } from './frame-graph.js';
+import { planGraphTensorRt } from '../tensorrt.js';
 import { GraphSet, type RunHook } from './graph-set.js';
 import { seededNoise, type NoiseSource } from './noise.js';
+import { PrefetchedNoise } from './noise-prefetch.js';
 import { quantiseToFrame } from './quantise.js';
 import { meanAbsDifference, normaliseLr } from './scene-cut.js';
 import { scheduleFor, type Schedule } from './scheduler.js';
@@ -35,6 +38,19 @@ export interface DiffVsrOptions {
   readonly timesteps?: readonly number[];
   /** unet_step instead of controlnet → unet; default: fused on GPU devices when exported. */
   readonly fused?: boolean;
+  /**
+   * The per-frame graph (one session run per frame) instead of the separate graphs; default: used
+   * whenever the export has one for the step count (faster on the CPU too, see the README).
+   */
+  readonly frameGraph?: boolean;
+  /**
+   * Per-frame graph: have ONNX Runtime write its outputs into tensors allocated once (session.run
+   * with fetches). Off by default: onnxruntime-node 1.30 then copies each output into a fresh
+   * ArrayBuffer anyway, which measured slower (README).
+   */
+  readonly preallocatedOutputs?: boolean;
+  /** Per-frame graph: draw the seeded noise one frame ahead on a worker thread (default true). */
+  readonly prefetchNoise?: boolean;
   readonly onRun?: RunHook;
   /** Which path each frame took and why (tests, --verbose). */
   readonly onFrame?: (trace: FrameTrace) => void;
@@ -49,10 +65,19 @@ export interface FrameTrace {
   readonly difference?: number;
 }
 
-interface State extends History {
+/** What a frame leaves for the next (the pipeline holds it): its normalised LR and unclamped HR. */
+interface State {
+  readonly lr: Float32Array;
+  /** The unclamped HR output; null on the per-frame path, whose `frame` state holds it as a tensor. */
+  readonly hr: Float32Array | null;
   readonly width: number;
   readonly height: number;
+  /** The per-frame graph's buffers and HR tensor. */
+  readonly frame?: FrameGraphState;
 }
+
+/** How frames are computed: the separate graphs with the TypeScript scheduler, or one per-frame graph. */
+type Engine = { readonly kind: 'separate'; readonly denoiser: Denoiser } | { readonly kind: 'frame'; readonly runner: FrameGraphRunner };
 
 export class StreamDiffVsrModel implements SrModel {
   readonly id = 'stream-diffvsr';
@@ -65,10 +90,11 @@ export class StreamDiffVsrModel implements SrModel {
   private constructor(
     private readonly exp: DiffVsrExport,
     private readonly graphs: GraphSet,
-    private readonly denoiser: Denoiser,
+    private readonly engine: Engine,
     private readonly resetThreshold: number,
     private readonly settings: SessionSettings,
     private readonly onFrame?: (trace: FrameTrace) => void,
+    private readonly noise?: NoiseSource,
   ) {}
 
   static async load(exp: DiffVsrExport, scale: number, settings: SessionSettings, options: DiffVsrOptions = {}): Promise<StreamDiffVsrModel> {
@@ -76,23 +102,39 @@ export class StreamDiffVsrModel implements SrModel {
     const threshold = options.resetThreshold ?? DEFAULTS.resetThreshold;
     if (!(threshold >= 0)) throw new UsageError(`--reset-threshold ${threshold}: must be a number from 0 (drop history on any change) up; 1 never drops it`);
     const schedule = pickSchedule(exp, options, settings);
+    const fp16 = wantFp16(exp, settings);
+    const perFrame = pickFrameGraphs(exp, options, schedule.timesteps.length);
+    const seed = options.seed ?? DEFAULTS.seed;
+    // the per-frame path draws the next frame's noise on a worker thread while the session runs
+    const noise = options.noise ?? (perFrame && options.prefetchNoise !== false ? new PrefetchedNoise(seed, (m) => settings.log.verbose(m)) : seededNoise(seed));
+    if (perFrame) {
+      const entries = { frame_first: perFrame.first, frame_history: perFrame.history };
+      const graphs = new GraphSet(exp, ['frame_first', 'frame_history'], settings, fp16, options.onRun, entries, tensorRtEnv(settings, perFrame.steps));
+      const runner = new FrameGraphRunner(graphs, schedule, noise, exp.latentChannels, options.preallocatedOutputs ?? false);
+      return new StreamDiffVsrModel(exp, graphs, { kind: 'frame', runner }, threshold, settings, options.onFrame, noise);
+    }
     const fused = pickFused(exp, options, settings);
     const names: GraphName[] = ['flow', 'warp_encode', ...(fused ? (['unet_step'] as const) : (['controlnet', 'unet'] as const)), 'tae_decode', 'tae_decode_temporal'];
-    const graphs = new GraphSet(exp, names, settings, wantFp16(exp, settings), options.onRun);
+    const graphs = new GraphSet(exp, names, settings, fp16, options.onRun);
     const denoiser = new Denoiser(graphs, {
       schedule,
       textEmbedding: await readTextEmbedding(exp),
-      noise: options.noise ?? seededNoise(options.seed ?? DEFAULTS.seed),
+      noise,
       fused,
       conditioningScale: 1,
       latentChannels: exp.latentChannels,
     });
-    return new StreamDiffVsrModel(exp, graphs, denoiser, threshold, settings, options.onFrame);
+    return new StreamDiffVsrModel(exp, graphs, { kind: 'separate', denoiser }, threshold, settings, options.onFrame);
   }
 
   async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
     this.checkSize(input.width, input.height);
+    const fixed = this.settings.fixedInputShape;
+    if (fixed && planProviders(this.settings.device.device).providers[0] === 'tensorrt' && (fixed.width !== input.width || fixed.height !== input.height)) {
+      throw new UsageError(`model stream-diffvsr: the input is ${input.width}x${input.height} but the TensorRT engines are built for --image-width ${fixed.width} --image-height ${fixed.height}`);
+    }
     await this.graphs.prepare(input.height, input.width);
+    if (this.engine.kind === 'frame') this.engine.runner.checkSteps();
     this.settings.log.verbose(`stream-diffvsr: ${this.exp.dir} on ${this.graphs.providers()}, graphs ${this.graphs.names.join(', ')}`);
     return scaledInfo(input, this.scale);
   }
@@ -102,20 +144,29 @@ export class StreamDiffVsrModel implements SrModel {
     const { width, height } = current.info;
     this.checkSize(width, height);
     await this.graphs.prepare(height, width);
-    const lr = normaliseLr(rgbOf(current));
-    const { history, trace } = this.historyFor(current, state as State | undefined, lr);
+    const engine = this.engine;
+    const previous = state as State | undefined;
+    const slot = engine.kind === 'frame' ? engine.runner.slot(previous?.frame, height, width) : undefined;
+    const lr = normaliseLr(rgbOf(current), slot ? (slot.lr[slot.current].data as Float32Array) : undefined);
+    const { history, trace } = this.historyFor(current, previous, lr);
     this.onFrame?.(trace);
     if (trace.reason && trace.reason !== 'start') this.settings.log.verbose(`frame ${current.index}: ${trace.reason}${trace.difference !== undefined ? ` (mean LR difference ${trace.difference.toFixed(3)})` : ''}, history dropped`);
-    const hr = await this.denoiser.frame(lr, height, width, history, this.draws++, `frame ${current.index}`);
+    const stage = `frame ${current.index}`;
+    if (engine.kind === 'frame') {
+      const out = await engine.runner.frame(height, width, slot!, history?.frame, this.draws++, stage);
+      return { pixels: rgbPixels(out.levels), state: { lr, hr: null, width, height, frame: out.state } satisfies State };
+    }
+    const hr = await engine.denoiser.frame(lr, height, width, history && { lr: history.lr, hr: history.hr! }, this.draws++, stage);
     return { pixels: rgbPixels(quantiseToFrame(hr)), state: { lr, hr, width, height } satisfies State };
   }
 
   async dispose(): Promise<void> {
+    this.noise?.close?.();
     await this.graphs.release();
   }
 
   /** No state: the first frame, or the pipeline reset history (discontinuity, size change, fallback). */
-  private historyFor(current: Frame, s: State | undefined, lr: Float32Array): { history: History | null; trace: FrameTrace } {
+  private historyFor(current: Frame, s: State | undefined, lr: Float32Array): { history: State | null; trace: FrameTrace } {
     const first = (reason: string, difference?: number) => ({ history: null, trace: { index: current.index, path: 'first' as const, reason, ...(difference !== undefined ? { difference } : {}) } });
     if (!s) return first(current.discontinuity ? 'discontinuity' : this.draws === 0 ? 'start' : 'history reset');
     if (s.width !== current.info.width || s.height !== current.info.height) return first('size change');
@@ -145,6 +196,36 @@ function pickSchedule(exp: DiffVsrExport, options: DiffVsrOptions, settings: Ses
   } catch (err) {
     throw new UsageError(`--steps ${steps}: ${errorMessage(err)}`);
   }
+}
+
+/** The per-frame graphs for this step count, when they are to be used. */
+function pickFrameGraphs(exp: DiffVsrExport, options: DiffVsrOptions, steps: number): FrameGraphs | undefined {
+  const found = exp.frameGraphs.find((f) => f.steps === steps);
+  if (options.frameGraph === false) return undefined;
+  if (options.frameGraph === true && !found) {
+    const have = exp.frameGraphs.map((f) => f.steps).join(', ');
+    throw new UsageError(`the export ${exp.dir} has no per-frame graph for ${steps} steps (${have ? `it has them for ${have}` : 'it has none'}; export with --steps ${steps}, ${EXPORT_HELP})`);
+  }
+  // explicit choices of the separate graphs' form keep the separate graphs
+  if (options.frameGraph === undefined && options.fused !== undefined) return undefined;
+  return found;
+}
+
+/** With TensorRT: each per-frame graph's engine cache keyed by its hash, and one fixed profile with --image-height/--image-width. */
+function tensorRtEnv(settings: SessionSettings, steps: number) {
+  return async (name: GraphName, file: GraphFile): Promise<Readonly<Record<string, string>>> => {
+    if (planProviders(settings.device.device).providers[0] !== 'tensorrt') return {};
+    const fixed = settings.fixedInputShape;
+    let shapes: Record<string, number[]> | undefined;
+    if (fixed) {
+      const { height: h, width: w } = fixed;
+      shapes = { lr: [1, 3, h, w], ...(name === 'frame_history' ? { prev_lr: [1, 3, h, w], prev_hr: [1, 3, 4 * h, 4 * w] } : {}), noise: [1, 4, h, w], timesteps: [steps], step_coefficients: [steps, 4] };
+    }
+    const plan = planGraphTensorRt(`stream-diffvsr-${name}-${steps}steps`, await graphHash(file.file, file.externalData), shapes, settings);
+    if (plan.firstBuild) settings.log.info(`TensorRT: building an engine for ${plan.describe} into ${plan.cacheDir}; the first run takes minutes, later runs load it from there`);
+    else settings.log.verbose(`TensorRT: using the cached engine in ${plan.cacheDir}`);
+    return plan.env;
+  };
 }
 
 function pickFused(exp: DiffVsrExport, options: DiffVsrOptions, settings: SessionSettings): boolean {
