@@ -7,7 +7,7 @@ import { GraphBuilder, encodeModel } from '../src/onnx/graph.js';
 import { memoryLogger } from '../src/core/log.js';
 import { pipelineFromData } from '../src/pipeline/pipeline-file.js';
 import { runSpec } from '../src/pipeline/run-spec.js';
-import { ffmpeg, probeStreams, probeVideoFrames } from './helpers/media.js';
+import { clips, ffmpeg, packetMd5s, probeStreams, probeVideoFrames } from './helpers/media.js';
 import { writeHistoryModel } from './helpers/history-model.js';
 import { runCli } from './helpers/cli.js';
 
@@ -102,6 +102,16 @@ t.test('a tee converts the model output once for all its outputs', async (t) => 
   t.equal(summary.stats.get('conversionsOut'), 6, 'one conversion out per frame, not one per output');
   t.same([probeVideoFrames(out('tee-a.mkv')).length, probeVideoFrames(out('tee-b.mkv')).length], [6, 6], 'both outputs have every frame');
   t.ok(rawPlanes(out('tee-a.mkv'), 'yuv420p').equals(rawPlanes(out('tee-b.mkv'), 'yuv420p')), 'and the same pictures');
+});
+
+t.test('a tee copies audio packets unchanged into every output (no padding bytes in the second copy)', async (t) => {
+  const input = clips.withAac();
+  const spec = pipelineFromData({ source: { url: input }, model: { id: 'bicubic', scale: 2 }, sinks: [{ url: out('audio-a.mkv') }, { url: out('audio-b.mkv') }] }, 'audio.yaml');
+  await runSpec(spec, { log: memoryLogger(), signal: new AbortController().signal });
+  const source = packetMd5s(input, 'a:0');
+  t.ok(source.length > 10, `${source.length} AAC packets in the input`);
+  t.same(packetMd5s(out('audio-a.mkv'), 'a:0'), source, 'first output: every audio packet as in the input');
+  t.same(packetMd5s(out('audio-b.mkv'), 'a:0'), source, 'second output: the same');
 });
 
 t.test('NaN in a model output is an error naming the model and the frame, not a black frame', async (t) => {

@@ -14,8 +14,10 @@ export function duplicateCopyPacket(packet: CopyPacket): CopyPacket {
     duration: p.duration,
     stream_index: p.stream_index,
     flags: p.flags,
-    // data carries FFmpeg's 64 bytes of padding beyond size; a packet made from all of it grows by 64
-    data: p.data.subarray(0, p.size),
+    // beamcoder's data carries FFmpeg's 64 bytes of padding beyond size, and setting data does not
+    // set size: without it the copy was an empty packet (the second output of a tee had no audio)
+    data: p.data,
+    size: p.size,
   } as unknown as Beamcoder.Packet);
   return { streamIndex: packet.streamIndex, handle: copy };
 }

@@ -10,7 +10,19 @@ interface FormatTraits {
   readonly float: boolean;
 }
 
+const traitsCache = new Map<string, FormatTraits>();
+
+/** What a pixel format is (cached: beamcoder builds its whole table of formats on every pix_fmts() call). */
 export function formatTraits(name: string): FormatTraits {
+  let traits = traitsCache.get(name);
+  if (!traits) {
+    traits = readTraits(name);
+    traitsCache.set(name, traits);
+  }
+  return traits;
+}
+
+function readTraits(name: string): FormatTraits {
   const desc = beamcoder().pix_fmts()[name] as
     | { nb_components: number; log2_chroma_w: number; log2_chroma_h: number; flags: { RGB: boolean; ALPHA: boolean; FLOAT: boolean; HWACCEL: boolean; PAL: boolean }; comp: Array<{ depth: number }> }
     | undefined;
