@@ -11,6 +11,9 @@ import { AvSource } from '../src/sources/av-source.js';
 import { PngFolderSource } from '../src/sources/png-folder.js';
 import { toModelLayout } from '../src/operators/convert-format.js';
 import { lastValueFrom, from, toArray } from 'rxjs';
+import { GraphBuilder, encodeModel } from '../src/onnx/graph.js';
+import { ort } from '../src/inference/ort.js';
+import { TAIL_OUTPUTS, withOutputTail } from '../src/inference/output-tail.js';
 import { decodeRgb, ffmpeg } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { interfaceExport, lrInfo, removeExports } from './helpers/diffvsr.js';
@@ -161,4 +164,26 @@ t.test('Stream-DiffVSR through the CLI on PNG frames writes exactly what the run
     t.equal(differ, 0, `${name}: every written level equals round(clamp(x)·255) of the runtime's output (${differ} differ)`);
   }
   await model.dispose();
+});
+
+t.test("the output tail in the model's graph gives the same levels and clamped values as the JavaScript quantiser", async (t) => {
+  const g = new GraphBuilder('identity');
+  g.input('x', 'float32', [1, 3, 'h', 'w']);
+  g.op('Identity', ['x'], {}, 'output');
+  g.output('output', 'float32', [1, 3, 'h', 'w']);
+  const session = await ort().InferenceSession.create(withOutputTail(encodeModel(g), 'output'));
+  // every level, the ties between levels (k + 0.5)/255, and values out of range
+  const values = [...Array.from({ length: 256 }, (_, k) => k / 255), ...Array.from({ length: 255 }, (_, k) => (k + 0.5) / 255), -1, -0.001, 1.001, 7];
+  const x = Float32Array.from({ length: 3 * 2 * 256 }, (_, i) => values[i % values.length]!);
+  const out = await session.run({ x: new (ort().Tensor)('float32', x, [1, 3, 2, 256]) });
+  const mine = new Uint8Array(x.length);
+  quantiseLevels(x, 8, mine);
+  t.same(Array.from(out[TAIL_OUTPUTS.levels]!.data as Uint8Array), Array.from(mine), 'levels: ONNX Round (ties to even) equals the quantiser, ties included');
+  t.same(Array.from(out[TAIL_OUTPUTS.clamped]!.data as Float32Array), Array.from(x, (v) => Math.min(1, Math.max(0, v))), 'clamped to 0..1');
+  t.equal(Number(out[TAIL_OUTPUTS.nans]!.data[0]), 0, 'no NaN counted');
+  x[5] = NaN;
+  x[700] = NaN;
+  const bad = await session.run({ x: new (ort().Tensor)('float32', x, [1, 3, 2, 256]) });
+  t.equal(Number(bad[TAIL_OUTPUTS.nans]!.data[0]), 2, 'two NaN counted');
+  await session.release();
 });

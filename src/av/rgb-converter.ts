@@ -140,14 +140,32 @@ export class FromFloatRgb {
     return new FromFloatRgb(await makeFilterer(input, target.pixelFormat, `scale=${opts.join(':')}`), target, rgb);
   }
 
-  /** Throws NotANumberError (core/levels) when a value is NaN. */
-  async convert(rgb: Float32Array, pts: number, duration: number): Promise<AvFrame> {
-    const planes = floatToPlanes(rgb, this.target.width, this.target.height, this.rgb.format, this.rgb.depth);
+  /**
+   * `levels8`: the 8-bit levels of `rgb` where the model computed them (used as they are for 8-bit
+   * targets). Throws NotANumberError (core/levels) when a value is NaN.
+   */
+  async convert(rgb: Float32Array, pts: number, duration: number, levels8?: Uint8Array): Promise<AvFrame> {
+    const { width, height } = this.target;
+    const planes = levels8 && this.rgb.depth === 8 ? levelsToPlanes(levels8, width, height) : floatToPlanes(rgb, width, height, this.rgb.format, this.rgb.depth);
     planes.pts = pts;
     planes.pkt_duration = duration;
     const out = this.filterer ? await runFilter(this.filterer, planes) : planes;
     return tagFrame(out, this.target, pts, duration);
   }
+}
+
+/** 8-bit R,G,B planes → a new gbrp frame. */
+function levelsToPlanes(levels: Uint8Array, width: number, height: number): AvFrame {
+  const size = width * height;
+  const frame = beamcoder().frame({ width, height, format: 'gbrp' }).alloc();
+  GBR_PLANE_OF_RGB.forEach((plane, c) => {
+    const buf = frame.data[plane]!;
+    const stride = frame.linesize[plane]!;
+    const src = levels.subarray(c * size, (c + 1) * size);
+    if (stride === width) buf.set(src);
+    else for (let y = 0; y < height; y++) buf.set(src.subarray(y * width, (y + 1) * width), y * stride);
+  });
+  return frame;
 }
 
 /** Float R,G,B planes → a new integer G,B,R frame of `depth` bits. */

@@ -19,7 +19,7 @@ export class TargetConverter {
     const target = this.target;
     if (frame.layout === 'rgb-float') {
       this.fromRgb ??= await FromFloatRgb.create(target);
-      return this.fromRgb.convert(frame.rgb, frame.pts, frame.duration);
+      return this.fromRgb.convert(frame.rgb, frame.pts, frame.duration, frame.levels8);
     }
     const av = avFrameOf(frame.picture);
     if (!NativeConverter.needed(frame.info, target)) return tagFrame(av, target, frame.pts, frame.duration);

@@ -36,7 +36,11 @@ export interface NativePicture {
   readonly handle: unknown;
 }
 
-export type Pixels = { readonly layout: 'rgb-float'; readonly rgb: Float32Array } | { readonly layout: 'native'; readonly picture: NativePicture };
+/**
+ * `levels8`: where the model computed them already, the 8-bit levels of `rgb` (round(clamp(x)·255),
+ * planar R,G,B), so the output conversion need not quantise again.
+ */
+export type Pixels = { readonly layout: 'rgb-float'; readonly rgb: Float32Array; readonly levels8?: Uint8Array } | { readonly layout: 'native'; readonly picture: NativePicture };
 
 interface FrameProps {
   readonly info: VideoInfo;
@@ -57,7 +61,7 @@ interface FrameProps {
 
 /** One picture in the causal stream, in the layout its stage negotiated. */
 export type Frame = FrameProps & Pixels;
-export type RgbFrame = FrameProps & { readonly layout: 'rgb-float'; readonly rgb: Float32Array };
+export type RgbFrame = FrameProps & { readonly layout: 'rgb-float'; readonly rgb: Float32Array; readonly levels8?: Uint8Array };
 
 /** The float RGB of a frame in the 'rgb-float' layout; anything else is a negotiation bug. */
 export function rgbOf(frame: Frame): Float32Array {

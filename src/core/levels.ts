@@ -31,18 +31,20 @@ export class NotANumberError extends Error {
 }
 
 /**
- * Floats 0..1 → n-bit levels, round(clamp(x)·max), into `out` (Uint8Array for 8 bits, Uint16Array
- * above); ties round to even, as numpy's round does. NaN throws NotANumberError instead of becoming
+ * Floats 0..1 → n-bit levels, round(clamp(x)·max) with x·max in float32 and ties to even (numpy's
+ * and ONNX's Round), into `out` (Uint8Array for 8 bits, Uint16Array above). NaN throws NotANumberError instead of becoming
  * black (NaN|0 is 0); ±Infinity clamps.
  */
 export function quantiseLevels(src: Float32Array, depth: number, out: Uint8Array | Uint16Array, offset = 0, count = src.length - offset): void {
   if (depth === 8 && out instanceof Uint8Array) {
-    // a Uint8ClampedArray store is round-half-even with clamping, in one step: the hot path (720p: 2.8M values)
+    // a Uint8ClampedArray store is round-half-even with clamping, in one step: the hot path (720p: 2.8M
+    // values). x·255 is rounded to float32 first, as numpy (float32 arrays) and ONNX Runtime compute it,
+    // so values at a tie between two levels land where theirs do.
     const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, count);
     let sum = 0;
     for (let i = 0; i < count; i++) {
       const x = src[offset + i]!;
-      clamped[i] = x * 255;
+      clamped[i] = Math.fround(x * 255);
       sum += x;
     }
     if (sum !== sum) throwAtFirstNaN(src, offset, count); // NaN spreads through the sum (+Inf and -Inf together look alike: checked)
@@ -51,7 +53,7 @@ export function quantiseLevels(src: Float32Array, depth: number, out: Uint8Array
   const max = maxLevel(depth);
   for (let i = 0; i < count; i++) {
     const x = src[offset + i]!;
-    if (x > 0) out[i] = x < 1 ? roundHalfEven(x * max) : max;
+    if (x > 0) out[i] = x < 1 ? roundHalfEven(Math.fround(x * max)) : max;
     else if (x <= 0) out[i] = 0;
     else throw new NotANumberError(offset + i);
   }

@@ -61,13 +61,15 @@ export class OnnxSession {
     this.outputs = specs(session.outputMetadata);
   }
 
-  static async create(modelId: string, path: string, settings: SessionSettings): Promise<OnnxSession> {
+  /** `model`: the graph's bytes when they differ from the file at `path` (named in messages). */
+  static async create(modelId: string, path: string, settings: SessionSettings, model?: Uint8Array): Promise<OnnxSession> {
     const plan = planProviders(settings.device.device);
     for (const w of plan.warnings) settings.log.warn(w);
     let providers = plan.providers;
     for (;;) {
       try {
-        const session = await ort().InferenceSession.create(path, sessionOptions(providers, settings));
+        const options = sessionOptions(providers, settings);
+        const session = await (model ? ort().InferenceSession.create(model, options) : ort().InferenceSession.create(path, options));
         return new OnnxSession(modelId, path, session, providers, settings.onRunTime);
       } catch (err) {
         const failed = providers[0];

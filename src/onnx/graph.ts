@@ -93,7 +93,7 @@ function makeData(type: ElemType, values: ArrayLike<number> | readonly bigint[])
   }
 }
 
-function writeTensor(w: ProtoWriter, t: TensorData): void {
+export function writeTensor(w: ProtoWriter, t: TensorData): void {
   w.packedInts(1, t.dims);
   w.int(2, DataType[t.type]);
   w.string(8, t.name);
@@ -102,7 +102,7 @@ function writeTensor(w: ProtoWriter, t: TensorData): void {
   w.bytes(9, bytes);
 }
 
-function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
+export function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
   w.string(1, v.name);
   w.message(2, (type) =>
     type.message(1, (tensor) => {
@@ -141,7 +141,7 @@ function writeAttribute(w: ProtoWriter, name: string, value: AttributeValue): vo
   }
 }
 
-function writeNode(w: ProtoWriter, n: NodeDef): void {
+export function writeNode(w: ProtoWriter, n: NodeDef): void {
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.name);
