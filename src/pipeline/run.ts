@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { superResolve } from '../operators/super-resolve.js';
+import { checkOutputSize } from '../av/picture-limits.js';
 import type { Sink } from '../sinks/sink.js';
 import type { Source, SourceInfo } from '../sources/source.js';
 import { fromSource } from './from-source.js';
@@ -58,6 +59,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   try {
     const input = await source.open();
     for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
+    checkOutputSize(input.video, model.scale, `input '${source.label}'`);
     const output = await model.configure(input.video);
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
