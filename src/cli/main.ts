@@ -8,6 +8,10 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
+import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
+
+// before anything native is loaded: stdout carries the stream and nothing else
+if (writesStreamToStdout(hideBin(process.argv))) moveStdoutAside();
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone.
 process.stdout.on('error', () => undefined);

@@ -8,6 +8,7 @@ import { muxerForPath, muxerName, SUPPORTED_FORMATS } from '../av/containers.js'
 import type { RunStats } from '../core/stats.js';
 import type { Logger } from '../core/log.js';
 import { rmSync } from 'node:fs';
+import { stdoutStreamFd } from '../core/stream-fd.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
 
@@ -72,7 +73,7 @@ export class AvSink implements Sink {
     const target = { ...video, pixelFormat, color };
     this.toPixels = await FromFloatRgb.create(target);
     this.output = await AvOutput.open({
-      url: this.opts.output === '-' ? 'pipe:1' : this.opts.output,
+      url: this.opts.output === '-' ? `pipe:${stdoutStreamFd()}` : this.opts.output,
       label: this.label,
       container,
       video: target,
