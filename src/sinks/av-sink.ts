@@ -2,7 +2,7 @@ import type { Frame, VideoInfo } from '../core/frame.js';
 import { BrokenPipeError, UsageError } from '../core/errors.js';
 import { AvOutput, defaultCodec, encoderFormats, type EncoderSettings } from '../av/output.js';
 import { FromFloatRgb } from '../av/rgb-converter.js';
-import { chooseOutputFormat } from '../av/pixel-formats.js';
+import { chooseOutputFormat, formatTraits } from '../av/pixel-formats.js';
 import { outputColor } from '../av/color.js';
 import { muxerForPath, muxerName, SUPPORTED_FORMATS } from '../av/containers.js';
 import type { RunStats } from '../core/stats.js';
@@ -87,6 +87,12 @@ export class AvSink implements Sink {
     this.warnings.push(...this.output.warnings);
     if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat) {
       this.warnings.push(`${codec} does not take ${source.video.pixelFormat}; writing ${pixelFormat}`);
+    }
+    if (formatTraits(source.video.pixelFormat).alpha) {
+      // the models upscale colour only: what the output says about alpha must be true
+      this.warnings.push(formatTraits(pixelFormat).alpha
+        ? `the input's alpha channel is not upscaled: ${pixelFormat} is written fully opaque`
+        : `the input's alpha channel is not upscaled: ${pixelFormat} has no alpha, the output is opaque`);
     }
     this.description = `${this.label}: ${container}, ${codec} ${pixelFormat} ${video.width}x${video.height} (${color.matrix}/${color.range})`;
   }
