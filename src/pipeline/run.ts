@@ -65,7 +65,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     for (const w of sink.warnings) log.warn(w);
     opts.onStart?.({ input, output });
     const credit = opts.credit ?? new Credit(opts.maxInFlight ?? 2);
-    const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined) });
+    const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined), onWarning: (m) => log.warn(m) });
     const write = concatMap(async (frame: Frame) => {
       try {
         await sink.write(frame);

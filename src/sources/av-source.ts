@@ -36,7 +36,9 @@ export class AvSource implements Source {
     const input = this.input;
     if (!input) throw new Error('AvSource.frames() before open()');
     const decoder = new VideoDecoder(input);
-    const toRgb = await ToFloatRgb.create(input.video);
+    let toRgb = await ToFloatRgb.create(input.video);
+    let pictureKey = `${input.video.width}x${input.video.height} ${input.video.pixelFormat}`;
+    let sizeChanges = 0;
     const videoIndex = input.videoStream.index;
     const copied = new Set(input.copyStreams.map((s) => s.index));
     const pending: Beamcoder.Frame[] = [];
@@ -62,6 +64,14 @@ export class AvSource implements Source {
       if (!decoded || read.signal.aborted) return undefined;
       const pts = this.ptsOf(decoded, input.video, lastPts);
       lastPts = pts;
+      const key = `${decoded.width}x${decoded.height} ${decoded.format ?? input.video.pixelFormat}`;
+      if (key !== pictureKey) {
+        // a stream whose picture size or format changes mid-file (joined clips): scaled back to the
+        // size the output was opened with (as a live input is), and said
+        if (sizeChanges++ < 3) read.onWarning?.(`input '${this.label}': the picture changes to ${key} at frame ${index}; scaling to ${input.video.width}x${input.video.height} to keep the output as negotiated`);
+        toRgb = await ToFloatRgb.create({ ...input.video, width: decoded.width, height: decoded.height, pixelFormat: decoded.format ?? input.video.pixelFormat }, input.video);
+        pictureKey = key;
+      }
       const rgb = await read.stats.time('convert', () => toRgb.convert(decoded));
       read.stats.count('framesIn');
       return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, rgb };
