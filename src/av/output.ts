@@ -96,6 +96,8 @@ export class AvOutput {
   private y4mTimingWarned = false;
   /** Input timestamps that went backwards and were moved to follow on (video frames, copied packets). */
   timestampsRepaired = 0;
+  /** Copied packets the muxer refused as damaged, left out. */
+  copiesDropped = 0;
   readonly warnings: string[] = [];
   readonly codec: string;
   packetsWritten = 0;
@@ -269,7 +271,15 @@ export class AvOutput {
     const outTb = pairOf(target.out.time_base);
     pkt.stream_index = target.out.index;
     retime(pkt, target.inTb, outTb);
-    await this.mux(pkt);
+    try {
+      await this.muxer.writeFrame(pkt);
+    } catch (err) {
+      // a damaged copied packet (a corrupted ADTS header the aac_adtstoasc filter rejects) would
+      // end the whole run, as it does in ffmpeg with -c:a copy: drop that packet, count it and say so
+      if (!/Invalid data/i.test(errorMessage(err))) return this.failedWrite(err);
+      this.copiesDropped++;
+      if (this.copiesDropped <= 3) this.opts.onWarning?.(`input stream #${packet.streamIndex}: a damaged packet the muxer refuses (${ffmpegReason(err)}) is left out`);
+    }
   }
 
   private async writeVideoPackets(packets: Beamcoder.Packet[]): Promise<void> {
@@ -322,9 +332,13 @@ export class AvOutput {
     try {
       await this.muxer.writeFrame(pkt);
     } catch (err) {
-      if (isBrokenPipe(err)) throw new BrokenPipeError({ cause: err });
-      throw new SinkError(`output '${this.opts.label}': writing failed: ${ffmpegReason(err)}`, { cause: err });
+      this.failedWrite(err);
     }
+  }
+
+  private failedWrite(err: unknown): never {
+    if (isBrokenPipe(err)) throw new BrokenPipeError({ cause: err });
+    throw new SinkError(`output '${this.opts.label}': writing failed: ${ffmpegReason(err)}`, { cause: err });
   }
 
   /**

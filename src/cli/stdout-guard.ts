@@ -22,12 +22,19 @@ export function moveStdoutAside(): void {
     } else if (!st.isFIFO() && !st.isCharacterDevice()) {
       return;
     }
+    // where native prints will go: stderr, or /dev/null where stderr cannot be reopened (a socket)
+    let sideTarget = '/proc/self/fd/2';
+    try {
+      closeSync(openSync(sideTarget, constants.O_WRONLY | constants.O_APPEND));
+    } catch {
+      sideTarget = '/dev/null';
+    }
     const stream = openSync('/proc/self/fd/1', flags);
     closeSync(1);
-    const err = openSync('/proc/self/fd/2', constants.O_WRONLY | constants.O_APPEND);
-    if (err !== 1) {
-      // fd 1 went to someone else: give the stream back its usual number
-      closeSync(err);
+    const side = openSync(sideTarget, constants.O_WRONLY | constants.O_APPEND);
+    if (side !== 1) {
+      // fd 0 was free and took it: give fd 1 back to the stream and leave things as they were
+      closeSync(side);
       openSync(`/proc/self/fd/${stream}`, flags);
       closeSync(stream);
       return;

@@ -137,6 +137,7 @@ export class AvSink implements Sink {
     }
     try {
       const wroteFrames = await output.finish();
+      if (output.copiesDropped > 0) this.opts.log?.warn(`${this.label}: ${output.copiesDropped} damaged packets of copied streams left out`);
       if (output.timestampsRepaired > 0) this.opts.log?.warn(`${this.label}: ${output.timestampsRepaired} backwards input timestamps repaired (frames and copied packets moved to follow on; none dropped)`);
       if (!wroteFrames) this.removeEmpty(reason);
     } catch (err) {
