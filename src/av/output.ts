@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import type { Beamcoder } from './beamcoder.js';
 import { beamcoder } from './beamcoder.js';
 import type { ColorInfo } from '../core/frame.js';
@@ -128,6 +129,7 @@ export class AvOutput {
     // before the file exists: a bad preset or option must not leave an empty file behind
     await out.checkEncoderOpens();
     if (opts.openOwnIO !== false && !((out.muxer.oformat as unknown as { flags: { NOFILE?: boolean } }).flags.NOFILE)) {
+      checkWritable(opts.url, opts.label);
       try {
         await out.muxer.openIO({ url: opts.url, options: {} });
       } catch (err) {
@@ -422,6 +424,21 @@ export class AvOutput {
       const r = this.opts.video.frameRate;
       this.opts.onWarning?.(`output '${this.opts.label}': the input's frame timing varies (a step of ${delta} instead of ${period} in ${this.opts.video.timeBase.num}/${this.opts.video.timeBase.den}) but y4m has no timestamps: every frame is kept and plays at ${r ? `${r.num}/${r.den}` : '25'} fps, so the duration changes`);
     }
+  }
+}
+
+/**
+ * A plain file path is opened for writing by Node first: beamcoder's openIO, when avio_open2 fails
+ * (a read-only file system), now and then resolves as if it had opened the file, and the header
+ * write then dies natively on the missing I/O context. Failing here names the reason instead.
+ */
+function checkWritable(url: string, label: string): void {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return;
+  try {
+    closeSync(openSync(url, 'w'));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'Read-only file system' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'Permission denied' : errorMessage(err);
+    throw new UsageError(`output '${label}': cannot open for writing: ${reason}`, { cause: err });
   }
 }
 
