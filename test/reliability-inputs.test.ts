@@ -189,7 +189,11 @@ t.test('read-only output folder', async (t) => {
     return;
   }
   t.teardown(() => unmount(dir));
-  check(t, 'read-only output folder (ro tmpfs)', runCli([...FAST, '-i', mkv, '-o', join(dir, 'out.mkv')]), join(dir, 'out.mkv'), { code: 2, message: /cannot open for writing: Read-only file system/, output: 'none' });
+  // three runs: beamcoder's openIO failure went unreported now and then, and the header write crashed
+  for (let i = 0; i < 3; i++) {
+    check(t, i === 0 ? 'read-only output folder (ro tmpfs), x3' : '', runCli([...FAST, '-i', mkv, '-o', join(dir, 'out.mkv')]), join(dir, 'out.mkv'), { code: 2, message: /cannot open for writing: Read-only file system/, output: 'none' });
+  }
+  rows.splice(rows.length - 2, 2);
 });
 
 t.test('disk full while writing', async (t) => {
