@@ -102,7 +102,7 @@ function runRepeated(name: string, input: string[], message: RegExp, runs = 6): 
       t.match(ownMessages(r.stderr).join('\n'), message, `run ${i + 1}: says why`);
       t.notOk(existsSync(at(`rep-${i}.mkv`)), `run ${i + 1}: no output file`);
     }
-    rows.push({ case: `${name} (x${runs})`, exit: [...new Set(results.map((r) => r.code ?? r.signal))].join('/'), message: (ownMessages(results[0]!.stderr)[0] ?? '').replace(/^stream-sr: /, '').replace(tmp + '/', ''), output: 'no file' });
+    rows.push({ case: `${name} (x${runs})`, exit: [...new Set(results.map((r) => r.code ?? r.signal))].sort().join(', '), message: (ownMessages((results.find((r) => r.code === 2) ?? results[0]!).stderr)[0] ?? '').replace(/^stream-sr: /, '').replace(tmp + '/', ''), output: 'no file' });
   });
 }
 
