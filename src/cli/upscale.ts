@@ -77,6 +77,9 @@ async function handler(args: Args): Promise<void> {
     if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, ${peakRss}`);
     else log.verbose(`at most ${s.peakInFlight} frames in flight (--max-in-flight ${args.maxInFlight}), ${peakRss}`);
     process.exitCode = result.exitCode;
+    // the output is finalized; a model call still in flight (ONNX Runtime cannot be interrupted)
+    // would keep the process alive until it ends: a second Ctrl-C means now
+    if (result.stoppedAtOnce) process.exit(result.exitCode);
   } catch (err) {
     process.exitCode = reportError(err, args.verbose);
   }

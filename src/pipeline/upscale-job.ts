@@ -65,6 +65,8 @@ export interface JobResult {
   /** Latency, drops and fallbacks of the run (live inputs). */
   readonly metrics: MetricsSnapshot;
   readonly live: boolean;
+  /** A second Ctrl-C: the output is finalized, but a model call may still be running. */
+  readonly stoppedAtOnce: boolean;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
       onFrame: (frame, s) => progress?.update(frame, s),
     });
     progress?.finish();
-    return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live };
+    return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live, stoppedAtOnce: signals.hardSignal.aborted };
   } catch (err) {
     // stopped by the user while still connecting: report it with the signal's exit status
     if (err instanceof StoppedBeforeStartError) throw new StoppedBeforeStartError(err.what, signals.exitCode() ?? 130);
