@@ -294,6 +294,19 @@ t.test('native printf lands on stderr, not in the stream on stdout', async (t) =
   t.match(readFileSync(at('printf.err'), 'utf8'), /DEBUG: Option no-such-option not found/, 'the native line went to stderr');
 });
 
+t.test('--help wraps at word boundaries', async (t) => {
+  const r = runCli(['--help']);
+  t.equal(r.code, 0);
+  const help = r.stdout.toString();
+  t.match(help, /between a decoder and an encoder\./, 'the usage line is whole');
+  t.match(help, /wrapped_avframe/, 'option texts keep their words');
+  // a line cut inside a word ends with a letter and the next continues with a lowercase letter
+  // straight at the description column; wrap-ansi breaks only at spaces
+  const lines = help.split('\n');
+  const cut = lines.filter((l, i) => /[a-z]$/.test(l) && /^\s*[a-z]+[.,)]?(\s|$)/.test(lines[i + 1] ?? '') && !(lines[i + 1] ?? '').trim().includes(' ') && (lines[i + 1] ?? '').trim().length < 4);
+  t.same(cut, [], 'no word split across lines');
+});
+
 t.test('the matrix', async (t) => {
   t.comment(`\n${formatMatrix(rows)}`);
   if (process.env.STREAM_SR_MATRIX_OUT) writeFileSync(process.env.STREAM_SR_MATRIX_OUT, formatMatrix(rows) + '\n');
