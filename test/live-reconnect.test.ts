@@ -85,7 +85,7 @@ t.test('a UDP sender restarting at another resolution: scaled to the negotiated 
   t.ok(frames.every((f) => f.info.width === 320 && f.info.height === 192), 'every output frame keeps the negotiated 160x96 (x2) size');
   const at = frames.findIndex((f) => f.discontinuity);
   t.ok(at > 10, `the break comes after the first sender's frames (at ${at})`);
-  t.match(log.lines.join('\n'), /live input changed to 240x144 yuv420p; scaling to 160x96/);
+  t.match(log.lines.join('\n'), /the picture changes to 240x144 yuv420p; scaling to 160x96/);
   t.ok(frames.every((f, i) => i === 0 || f.pts > frames[i - 1]!.pts), 'timestamps strictly increase although the new sender starts its clock again');
   const window = model.windows.find((w) => w.current === frames[at]!.index)!;
   t.equal(window.previousInput, null, 'the model starts without history at the change');

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import type { Beamcoder } from './beamcoder.js';
 import { beamcoder } from './beamcoder.js';
 import type { ColorInfo } from '../core/frame.js';
@@ -7,6 +8,7 @@ import { BrokenPipeError, SinkError, UsageError, errorMessage } from '../core/er
 import type { CopyPacket, CopyStream } from './input.js';
 import { ffmpegReason } from './input.js';
 import { copyRefusal, rawVideoOnly } from './containers.js';
+import { MonotonicTimestamps } from '../core/timeline.js';
 
 export interface EncoderSettings {
   /** FFmpeg encoder name; default libx264 (wrapped_avframe for y4m). */
@@ -45,6 +47,8 @@ export interface OutputOptions {
   readonly openOwnIO?: boolean;
   /** The muxer that really holds the streams (segment: mp4, mpegts...); decides what is copied. */
   readonly innerContainer?: string;
+  /** Things the user should hear about while the file is written (timestamps repaired, y4m timing). */
+  readonly onWarning?: (message: string) => void;
 }
 
 export function defaultCodec(container: string): string {
@@ -85,6 +89,16 @@ export class AvOutput {
   private readonly durations = new Map<number, number>();
   private headerWritten = false;
   private closed = false;
+  /** yuv4mpegpipe: no timestamps in the file, its one frame rate is the stream time base's inverse. */
+  private readonly y4m: boolean;
+  private readonly videoTimes = new MonotonicTimestamps();
+  private readonly copyTimes = new Map<number, MonotonicTimestamps>();
+  private lastVideoPts: number | undefined;
+  private y4mTimingWarned = false;
+  /** Input timestamps that went backwards and were moved to follow on (video frames, copied packets). */
+  timestampsRepaired = 0;
+  /** Copied packets the muxer refused as damaged, left out. */
+  copiesDropped = 0;
   readonly warnings: string[] = [];
   readonly codec: string;
   packetsWritten = 0;
@@ -101,14 +115,21 @@ export class AvOutput {
     this.muxer.url = opts.url;
     const globalHeader = Boolean((this.muxer.oformat as unknown as { flags: { GLOBALHEADER?: boolean } }).flags.GLOBALHEADER);
     this.encoder = this.makeEncoder(globalHeader);
-    this.videoStream = this.muxer.newStream({ name: this.codec === 'wrapped_avframe' ? 'wrapped_avframe' : this.encoder.name, time_base: [opts.video.timeBase.num, opts.video.timeBase.den], interleaved: true });
+    this.y4m = opts.container === 'yuv4mpegpipe';
+    // yuv4mpegpipe writes 1/time_base as the F rate: give it the frame rate's inverse, as ffmpeg does
+    const streamTb = this.y4m ? y4mTimeBase(opts.video.frameRate) : opts.video.timeBase;
+    this.videoStream = this.muxer.newStream({ name: this.codec === 'wrapped_avframe' ? 'wrapped_avframe' : this.encoder.name, time_base: [streamTb.num, streamTb.den], interleaved: true });
     this.describeVideoStream();
     for (const copy of opts.copyStreams) this.addCopyStream(copy);
   }
 
   static async open(opts: OutputOptions): Promise<AvOutput> {
     const out = new AvOutput(opts);
+    if (!opts.video.frameRate && out.y4m) opts.onWarning?.(`output '${opts.label}': the input states no frame rate; y4m declares 25 fps`);
+    // before the file exists: a bad preset or option must not leave an empty file behind
+    await out.checkEncoderOpens();
     if (opts.openOwnIO !== false && !((out.muxer.oformat as unknown as { flags: { NOFILE?: boolean } }).flags.NOFILE)) {
+      checkWritable(opts.url, opts.label);
       try {
         await out.muxer.openIO({ url: opts.url, options: {} });
       } catch (err) {
@@ -118,6 +139,37 @@ export class AvOutput {
     return out;
   }
 
+  /**
+   * beamcoder opens an encoder lazily, at its first frame, and then neither its encode() nor
+   * (reliably) its flush() says that the open failed (a bad preset gives ~100 "No codec provided" lines at
+   * the end). Opening a throwaway copy on one blank frame finds it before anything is written.
+   */
+  private async checkEncoderOpens(): Promise<void> {
+    if (this.codec === 'wrapped_avframe') return;
+    const bc = beamcoder();
+    const { video } = this.opts;
+    const level = bc.logging();
+    bc.logging('quiet');
+    try {
+      const probe = this.makeEncoder(false);
+      const blank = bc.frame({ width: video.width, height: video.height, format: video.pixelFormat, pts: 0 }).alloc();
+      // a failed open is not always reported (beamcoder loses the status now and then), but an
+      // encoder that opened gives a packet for its one frame once flushed
+      const packets = (await probe.encode(blank)).packets.length + (await probe.flush()).packets.length;
+      if (packets === 0) throw new Error('the encoder did not open: Invalid argument');
+    } catch (err) {
+      const what = this.codec.startsWith('libx26') ? ` (preset '${this.opts.encoder.preset ?? 'medium'}', crf ${this.opts.encoder.crf ?? 'default'}${this.privateOptionText()})` : this.privateOptionText();
+      throw new UsageError(`output '${this.opts.label}': encoder ${this.codec} refuses its settings${what}: ${ffmpegReason(err)}`, { cause: err });
+    } finally {
+      bc.logging(level);
+    }
+  }
+
+  private privateOptionText(): string {
+    const o = this.opts.encoder.options;
+    return o && Object.keys(o).length ? `, options ${Object.entries(o).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+  }
+
   private makeEncoder(globalHeader: boolean): Beamcoder.Encoder {
     const { video, encoder: settings } = this.opts;
     const priv: Record<string, string | number> = { ...settings.options };
@@ -125,6 +177,7 @@ export class AvOutput {
       if (settings.preset) priv.preset = settings.preset;
       if (settings.crf !== undefined) priv.crf = settings.crf;
     }
+    checkPrivateOptions(this.codec, priv, this.opts.label);
     const params: Record<string, unknown> = {
       name: this.codec,
       width: video.width,
@@ -188,6 +241,12 @@ export class AvOutput {
   }
 
   async writeVideo(frame: Beamcoder.Frame): Promise<void> {
+    const step = frame.pkt_duration > 0 ? frame.pkt_duration : this.framePeriod();
+    const pts = this.videoTimes.map(frame.pts, step);
+    if (this.videoTimes.lastShift) this.repaired(`frame pts ${frame.pts} came after ${this.lastVideoPts ?? '?'}, time base ${this.opts.video.timeBase.num}/${this.opts.video.timeBase.den}`);
+    frame.pts = pts;
+    if (this.y4m) this.checkY4mTiming(frame.pts);
+    this.lastVideoPts = frame.pts;
     this.durations.set(frame.pts, frame.pkt_duration);
     let packets: Beamcoder.Packet[];
     try {
@@ -210,10 +269,19 @@ export class AvOutput {
   private async writeCopyNow(packet: CopyPacket): Promise<void> {
     const target = this.copyMap.get(packet.streamIndex)!;
     const pkt = packet.handle as Beamcoder.Packet;
+    this.repairCopyTimes(packet.streamIndex, pkt);
     const outTb = pairOf(target.out.time_base);
     pkt.stream_index = target.out.index;
     retime(pkt, target.inTb, outTb);
-    await this.mux(pkt);
+    try {
+      await this.muxer.writeFrame(pkt);
+    } catch (err) {
+      // a damaged copied packet (a corrupted ADTS header the aac_adtstoasc filter rejects) would
+      // end the whole run, as it does in ffmpeg with -c:a copy: drop that packet, count it and say so
+      if (!/Invalid data/i.test(errorMessage(err))) return this.failedWrite(err);
+      this.copiesDropped++;
+      if (this.copiesDropped <= 3) this.opts.onWarning?.(`input stream #${packet.streamIndex}: a damaged packet the muxer refuses (${ffmpegReason(err)}) is left out`);
+    }
   }
 
   private async writeVideoPackets(packets: Beamcoder.Packet[]): Promise<void> {
@@ -223,7 +291,13 @@ export class AvOutput {
       if (!pkt.duration) pkt.duration = this.durations.get(pkt.pts) ?? 0;
       this.durations.delete(pkt.pts);
       pkt.stream_index = this.videoStream.index;
-      retime(pkt, encTb, pairOf(this.videoStream.time_base));
+      if (this.y4m) {
+        // one picture per packet, in order: the stream time base is one frame
+        pkt.pts = pkt.dts = this.packetsWritten;
+        pkt.duration = 1;
+      } else {
+        retime(pkt, encTb, pairOf(this.videoStream.time_base));
+      }
       await this.mux(pkt);
       this.packetsWritten++;
     }
@@ -260,14 +334,22 @@ export class AvOutput {
     try {
       await this.muxer.writeFrame(pkt);
     } catch (err) {
-      if (isBrokenPipe(err)) throw new BrokenPipeError({ cause: err });
-      throw new SinkError(`output '${this.opts.label}': writing failed: ${ffmpegReason(err)}`, { cause: err });
+      this.failedWrite(err);
     }
   }
 
-  /** Drains the encoder and writes the trailer, so the file is complete and playable. */
-  async finish(): Promise<void> {
-    if (this.closed) return;
+  private failedWrite(err: unknown): never {
+    if (isBrokenPipe(err)) throw new BrokenPipeError({ cause: err });
+    throw new SinkError(`output '${this.opts.label}': writing failed: ${ffmpegReason(err)}`, { cause: err });
+  }
+
+  /**
+   * Drains the encoder and writes the trailer, so the file is complete and playable. Returns false,
+   * with nothing written, when not one video frame reached the output: a header and trailer
+   * around no frames is a file no player opens (a Matroska file without its codec private data).
+   */
+  async finish(): Promise<boolean> {
+    if (this.closed) return this.packetsWritten > 0;
     this.closed = true;
     let packets: Beamcoder.Packet[] = [];
     try {
@@ -276,23 +358,119 @@ export class AvOutput {
       throw new SinkError(`flushing ${this.codec} failed: ${ffmpegReason(err)}`, { cause: err });
     }
     await this.writeVideoPackets(packets);
-    if (!this.headerWritten) await this.writeHeader();
+    if (!this.headerWritten) {
+      this.closeWithoutTrailer();
+      return false;
+    }
     try {
       await this.muxer.writeTrailer();
     } catch (err) {
       if (isBrokenPipe(err)) throw new BrokenPipeError({ cause: err });
       throw new SinkError(`output '${this.opts.label}': cannot finish the file: ${ffmpegReason(err)}`, { cause: err });
     }
+    return true;
   }
 
   /** Gives up without a trailer (used only when the output itself broke). */
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeWithoutTrailer();
+  }
+
+  private closeWithoutTrailer(): void {
     try {
       this.muxer.forceClose();
     } catch {
       // already closed by FFmpeg
+    }
+  }
+
+  /** One frame in the encoder's time base, from the frame rate (1 when unknown). */
+  private framePeriod(): number {
+    const { frameRate, timeBase } = this.opts.video;
+    if (!frameRate) return 1;
+    return Math.max(1, Math.round((timeBase.den * frameRate.den) / (timeBase.num * frameRate.num)));
+  }
+
+  private repaired(what: string): void {
+    this.timestampsRepaired++;
+    if (this.timestampsRepaired <= 3) {
+      this.opts.onWarning?.(`input timestamps went backwards (${what}); this and the following frames are moved to follow on, as ffmpeg does at an MPEG-TS discontinuity`);
+    }
+  }
+
+  /** A copied stream's packets follow the same rule as the video, each stream on its own. */
+  private repairCopyTimes(index: number, pkt: Beamcoder.Packet): void {
+    const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
+    const at = valid(pkt.dts) ? pkt.dts : valid(pkt.pts) ? pkt.pts : undefined;
+    if (at === undefined) return;
+    let times = this.copyTimes.get(index);
+    if (!times) this.copyTimes.set(index, (times = new MonotonicTimestamps()));
+    const shift = times.map(at, pkt.duration > 0 ? pkt.duration : 1) - at;
+    if (times.lastShift) this.timestampsRepaired++;
+    if (shift === 0) return;
+    if (valid(pkt.pts)) pkt.pts += shift;
+    if (valid(pkt.dts)) pkt.dts += shift;
+  }
+
+  /** y4m carries no timestamps: a variable frame timing plays at the one declared rate. */
+  private checkY4mTiming(pts: number): void {
+    if (this.y4mTimingWarned || this.lastVideoPts === undefined) return;
+    const period = this.framePeriod();
+    const delta = pts - this.lastVideoPts;
+    if (Math.abs(delta - period) * 4 > period) {
+      this.y4mTimingWarned = true;
+      const r = this.opts.video.frameRate;
+      this.opts.onWarning?.(`output '${this.opts.label}': the input's frame timing varies (a step of ${delta} instead of ${period} in ${this.opts.video.timeBase.num}/${this.opts.video.timeBase.den}) but y4m has no timestamps: every frame is kept and plays at ${r ? `${r.num}/${r.den}` : '25'} fps, so the duration changes`);
+    }
+  }
+}
+
+/**
+ * A plain file path is opened for writing by Node first: beamcoder's openIO, when avio_open2 fails
+ * (a read-only file system), now and then resolves as if it had opened the file, and the header
+ * write then dies natively on the missing I/O context. Failing here names the reason instead.
+ */
+function checkWritable(url: string, label: string): void {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return;
+  try {
+    closeSync(openSync(url, 'w'));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'Read-only file system' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'Permission denied' : errorMessage(err);
+    throw new UsageError(`output '${label}': cannot open for writing: ${reason}`, { cause: err });
+  }
+}
+
+/** yuv4mpegpipe's F rate is 1/time_base; without a stated rate, 25 fps as ffmpeg assumes. */
+function y4mTimeBase(rate: Rational | undefined): Rational {
+  return rate && rate.num > 0 && rate.den > 0 ? { num: rate.den, den: rate.num } : { num: 1, den: 25 };
+}
+
+/** Quality range that x264 and x265 take (8-bit); FFmpeg's option allows any float and x264 clamps. */
+const CRF_RANGE = { min: 0, max: 51 };
+
+/** x264's and x265's preset and tune names (x264_preset_names, x265_preset_names...): x264 prints its own refusal straight to stderr. */
+const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
+const TUNES: Record<string, readonly string[]> = {
+  libx264: ['film', 'animation', 'grain', 'stillimage', 'psnr', 'ssim', 'fastdecode', 'zerolatency'],
+  libx265: ['psnr', 'ssim', 'grain', 'zerolatency', 'fastdecode', 'animation'],
+};
+
+/**
+ * Private options FFmpeg does not know, or a crf out of range, are only printed by beamcoder (on
+ * stdout) and then ignored: refuse them as ffmpeg does ("Unrecognized option").
+ */
+function checkPrivateOptions(codec: string, priv: Record<string, string | number>, label: string): void {
+  const known = (beamcoder().encoders()[codec] as unknown as { priv_class?: { options?: Record<string, unknown> } } | undefined)?.priv_class?.options;
+  for (const [key, value] of Object.entries(priv)) {
+    if (known && !(key in known)) throw new UsageError(`output '${label}': encoder ${codec} has no option '${key}'`);
+    const family = /^libx26[45]/.exec(codec)?.[0];
+    if (key === 'preset' && family && !PRESETS.includes(String(value))) throw new UsageError(`output '${label}': unknown ${codec} preset '${value}' (${PRESETS.join(', ')})`);
+    if (key === 'tune' && family && !String(value).split(/[,+]/).every((t) => TUNES[family]!.includes(t))) throw new UsageError(`output '${label}': unknown ${codec} tune '${value}' (${TUNES[family]!.join(', ')})`);
+    if (key === 'crf' && /^libx26[45]/.test(codec)) {
+      const crf = Number(value);
+      if (!Number.isFinite(crf) || crf < CRF_RANGE.min || crf > CRF_RANGE.max) throw new UsageError(`output '${label}': --crf ${value} is out of range (${CRF_RANGE.min}..${CRF_RANGE.max} for ${codec})`);
     }
   }
 }

@@ -92,6 +92,10 @@ function stripJpeg(name: string, accepted: readonly string[] | null): string {
   return !accepted || accepted.includes(plain) ? plain : name;
 }
 
+export function hasAlpha(name: string): boolean {
+  return formatTraits(name).alpha;
+}
+
 export function isRgbFamily(name: string): boolean {
   return formatTraits(name).family === 'rgb';
 }

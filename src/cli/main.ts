@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
+import type yargsEsm from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { normaliseArgv } from './common-options.js';
 import { upscaleCommand } from './upscale.js';
@@ -8,6 +9,14 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
+import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
+
+// yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
+// column ("encod/er"); its CommonJS build wraps at word boundaries (wrap-ansi)
+const yargs = createRequire(import.meta.url)('yargs') as typeof yargsEsm;
+
+// before anything native is loaded: stdout carries the stream and nothing else
+if (writesStreamToStdout(hideBin(process.argv))) moveStdoutAside();
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone.
 process.stdout.on('error', () => undefined);

@@ -61,8 +61,13 @@ async function handler(args: Args): Promise<void> {
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
     log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
-    if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+    const peakRss = `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
+    if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, ${peakRss}`);
+    else log.verbose(`at most ${s.peakInFlight} frames in flight (--max-in-flight ${args.maxInFlight}), ${peakRss}`);
     process.exitCode = result.exitCode;
+    // the output is finalized; a model call still in flight (ONNX Runtime cannot be interrupted)
+    // would keep the process alive until it ends: a second Ctrl-C means now
+    if (result.stoppedAtOnce) process.exit(result.exitCode);
   } catch (err) {
     process.exitCode = reportError(err, args.verbose);
   }

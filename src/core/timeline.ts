@@ -78,3 +78,34 @@ export function toMicros(ts: number, tb: Rational): number {
 export function fromMicros(us: number, tb: Rational): number {
   return rescale(us, US, tb);
 }
+
+/**
+ * Keeps one stream's timestamps strictly increasing, for files: when a timestamp goes backwards
+ * (two MPEG-TS files joined with `cat`, a corrupted packet), it and everything after it is moved
+ * by one offset so that it follows on from the previous one (one step later), as ffmpeg does at an
+ * MPEG-TS discontinuity; nothing is dropped. The sink owns this: it is where time bases meet.
+ */
+export class MonotonicTimestamps {
+  private offset = 0;
+  private last: number | undefined;
+  private lastStep = 1;
+  /** True when the last map() moved the timeline (not only carried an earlier offset). */
+  lastShift = false;
+  repairs = 0;
+
+  /** @param step the duration of this frame or packet, in the same units (the next one's minimum distance) */
+  map(ts: number, step: number): number {
+    let out = ts + this.offset;
+    this.lastShift = false;
+    if (this.last !== undefined && out <= this.last) {
+      const target = this.last + this.lastStep;
+      this.offset += target - out;
+      out = target;
+      this.lastShift = true;
+      this.repairs++;
+    }
+    this.last = out;
+    this.lastStep = step > 0 ? step : 1;
+    return out;
+  }
+}

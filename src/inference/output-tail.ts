@@ -35,10 +35,22 @@ export function withOutputTail(model: Uint8Array, output: string): Uint8Array {
   });
 }
 
-/** The model file with the tail, in memory; undefined when the file keeps weights outside itself. */
+/**
+ * The model file with the tail, in memory; undefined when the file keeps weights outside itself (they
+ * are found relative to its path) or cannot be read as a model: then it is loaded from its path as
+ * it is, and ONNX Runtime's own message says what is wrong with it.
+ */
 export async function modelWithOutputTail(file: string, output: string): Promise<Uint8Array | undefined> {
-  const bytes = await readFile(file);
-  // external weights are found relative to the file: those graphs are loaded from their path as they are
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    return undefined;
+  }
   if (bytes.includes(Buffer.from('location'))) return undefined;
-  return withOutputTail(bytes, output);
+  try {
+    return withOutputTail(bytes, output);
+  } catch {
+    return undefined; // a truncated or damaged file
+  }
 }

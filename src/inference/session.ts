@@ -1,5 +1,5 @@
 import type { Logger } from '../core/log.js';
-import { InferenceError, errorMessage } from '../core/errors.js';
+import { InferenceError, UsageError, errorMessage } from '../core/errors.js';
 import { ort, type Ort } from './ort.js';
 import { planProviders, type DeviceOptions, type ProviderName } from './providers.js';
 
@@ -77,6 +77,11 @@ export class OnnxSession {
           settings.log.warn(`${failed} execution provider failed to start (${errorMessage(err)}); falling back to ${providers[1]}`);
           providers = providers.slice(1);
           continue;
+        }
+        // a file that is not a readable ONNX graph (truncated, corrupt, not ONNX at all) is the
+        // user's model file, a bad input like any other (exit 2); anything else is a runtime failure
+        if (/protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|No such file|is not a valid/i.test(errorMessage(err))) {
+          throw new UsageError(`model ${modelId}: ${path} is not a readable ONNX model (truncated or corrupt?): ${errorMessage(err)}`, { cause: err });
         }
         throw new InferenceError(`model ${modelId}: cannot load ${path}: ${errorMessage(err)}`, { cause: err });
       }

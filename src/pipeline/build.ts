@@ -66,7 +66,7 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
     live: { settings: spec.live, log, ...(ctx.signal ? { signal: ctx.signal } : {}) },
   });
   const live = source instanceof LiveSource;
-  const sinks = spec.outputs.map((o) => createSink({ ...o, stats }));
+  const sinks = spec.outputs.map((o) => createSink({ ...o, stats, log }));
   let model = await openModel(spec.model.id, spec.model, log, true);
   if (spec.inject?.modelDelayMs) model = delayedModel(model, spec.inject.modelDelayMs);
   if (live && spec.live.policy === 'fallback') {

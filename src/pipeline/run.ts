@@ -1,12 +1,14 @@
 import { concatMap, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { Credit } from '../core/credit.js';
-import type { Frame, VideoInfo } from '../core/frame.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { hasAlpha } from '../av/pixel-formats.js';
 import { BrokenPipeError, inStage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
 import { negotiateLayout, type SrModel } from '../inference/sr-model.js';
 import { superResolve } from '../operators/super-resolve.js';
 import { describeChain, toModelLayout, toOutputFormat } from '../operators/convert-format.js';
+import { checkOutputSize } from '../av/picture-limits.js';
 import type { Sink } from '../sinks/sink.js';
 import type { Source, SourceInfo } from '../sources/source.js';
 import { fromSource } from './from-source.js';
@@ -61,16 +63,19 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   try {
     const input = await source.open();
     for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
+    checkOutputSize(input.video, model.scale, `input '${source.label}'`);
     const layout = negotiateLayout(model, input.layout ?? 'native');
     const output = await model.configure(input.video, layout);
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
     const target = sink.accepts();
+    const alpha = alphaWarning(input.video.pixelFormat, layout, target?.pixelFormat);
+    if (alpha) log.warn(alpha);
     const toModel = await toModelLayout(layout, input.video, stats);
     const toOutput = target ? toOutputFormat(target, model.id, stats) : (f: Observable<Frame>) => f;
     opts.onStart?.({ input, output, formats: describeChain(input.layout ?? 'native', input.video, layout, output, target) });
     const credit = opts.credit ?? new Credit(opts.maxInFlight ?? 2);
-    const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined) });
+    const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined), onWarning: (m) => log.warn(m) });
     const write = concatMap(async (frame: Frame) => {
       try {
         await sink.write(frame);
@@ -113,6 +118,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     await model.dispose().catch(() => undefined);
     await source.close().catch(() => undefined);
   }
+}
+
+/**
+ * What happens to an input's alpha channel, said when it is lost: float models upscale colour only,
+ * so their output is opaque; a native model (bicubic in swscale) scales alpha with the rest.
+ */
+function alphaWarning(inputFormat: string, layout: PixelLayout, outputFormat: string | undefined): string | undefined {
+  if (!hasAlpha(inputFormat)) return undefined;
+  if (outputFormat && !hasAlpha(outputFormat)) return `the input's alpha channel is dropped: ${outputFormat} has no alpha, the output is opaque`;
+  if (layout === 'rgb-float') return `the input's alpha channel is not upscaled by the model: ${outputFormat ?? 'the output'} is written fully opaque`;
+  return undefined;
 }
 
 /** Subscribes once; resolves true when the hard signal cut the stream short. */

@@ -50,12 +50,30 @@ export interface JobResult {
   /** Latency, drops and fallbacks of the run (live inputs). */
   readonly metrics: MetricsSnapshot;
   readonly live: boolean;
+  /** A second Ctrl-C: the output is finalized, but a model call may still be running. */
+  readonly stoppedAtOnce: boolean;
 }
 
-function checkOutput(output: string, overwrite: boolean, kind: string): void {
+/**
+ * The same file by device and inode: catches `x` vs `./x`, a symlink and a hard link alike. Writing
+ * the file being read destroys it as it is read (ffmpeg refuses this too, even with -y).
+ */
+function sameFile(input: string, output: string): boolean {
+  if (input === '-' || isUrl(input)) return false;
+  try {
+    const a = statSync(input);
+    const b = statSync(output);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+function checkOutput(input: string, output: string, overwrite: boolean, kind: string): void {
   if (output === '-' || isUrl(output) || kind === 'segments') return;
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new UsageError(`output '${output}': is a directory`);
+    if (sameFile(input, output)) throw new UsageError(`output '${output}' is the input file '${input}' itself; refusing to overwrite what is being read (write to another file)`);
     if (!overwrite) throw new UsageError(`output '${output}' already exists; use -y to overwrite it`);
   }
   const dir = dirname(output);
@@ -93,7 +111,7 @@ function specOf(job: UpscaleJob): PipelineSpec {
 /** `stream-sr -i IN -o OUT`: one input, one model, one output, with progress and Ctrl-C handling. */
 export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   const spec = specOf(job);
-  checkOutput(job.output, job.overwrite, outputKind(spec.outputs[0]!));
+  checkOutput(job.input, job.output, job.overwrite, outputKind(spec.outputs[0]!));
   const stats = new RunStats();
   const signals = new StopSignals((sig) => job.log.info(`${sig}: finishing the frames in flight and closing the output (again to stop at once)`));
   let progress: ProgressReporter | undefined;
@@ -110,7 +128,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
       onFrame: (frame, s) => progress?.update(frame, s),
     });
     progress?.finish();
-    return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live };
+    return { summary, exitCode: signals.exitCode() ?? 0, metrics: meter.snapshot(), live, stoppedAtOnce: signals.hardSignal.aborted };
   } catch (err) {
     // stopped by the user while still connecting: report it with the signal's exit status
     if (err instanceof StoppedBeforeStartError) throw new StoppedBeforeStartError(err.what, signals.exitCode() ?? 130);

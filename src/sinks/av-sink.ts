@@ -6,6 +6,9 @@ import { chooseOutputFormat } from '../av/pixel-formats.js';
 import { outputColor } from '../av/color.js';
 import { muxerForPath, muxerName, SUPPORTED_FORMATS } from '../av/containers.js';
 import type { RunStats } from '../core/stats.js';
+import type { Logger } from '../core/log.js';
+import { rmSync } from 'node:fs';
+import { stdoutStreamFd } from '../core/stream-fd.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
 
@@ -22,6 +25,10 @@ export interface AvSinkOptions {
   readonly openOwnIO?: boolean;
   /** The muxer inside a segment/hls muxer, which decides what is copied. */
   readonly innerContainer?: string;
+  /** Where warnings raised while writing go (repaired timestamps, y4m timing). */
+  readonly log?: Logger;
+  /** A plain file that got no frame at all is deleted rather than left unplayable. */
+  readonly removeIfEmpty?: boolean;
 }
 
 /** Containers that can be written front to back, without seeking: what a pipe can carry. */
@@ -67,7 +74,7 @@ export class AvSink implements Sink {
     const target = { ...video, pixelFormat, color };
     this.toEncoder = new TargetConverter(target);
     this.output = await AvOutput.open({
-      url: this.opts.output === '-' ? 'pipe:1' : this.opts.output,
+      url: this.opts.output === '-' ? `pipe:${stdoutStreamFd()}` : this.opts.output,
       label: this.label,
       container,
       video: target,
@@ -76,6 +83,7 @@ export class AvSink implements Sink {
       ...(this.opts.muxerOptions ? { muxerOptions: this.opts.muxerOptions } : {}),
       ...(this.opts.openOwnIO !== undefined ? { openOwnIO: this.opts.openOwnIO } : {}),
       ...(this.opts.innerContainer ? { innerContainer: this.opts.innerContainer } : {}),
+      onWarning: (m) => this.opts.log?.warn(m),
     });
     this.warnings.push(...this.output.warnings);
     if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat) {
@@ -135,10 +143,24 @@ export class AvSink implements Sink {
       return;
     }
     try {
-      await output.finish();
+      const wroteFrames = await output.finish();
+      if (output.copiesDropped > 0) this.opts.log?.warn(`${this.label}: ${output.copiesDropped} damaged packets of copied streams left out`);
+      if (output.timestampsRepaired > 0) this.opts.log?.warn(`${this.label}: ${output.timestampsRepaired} backwards input timestamps repaired (frames and copied packets moved to follow on; none dropped)`);
+      if (!wroteFrames) this.removeEmpty(reason);
     } catch (err) {
       output.abandon();
       if (reason === 'eof') throw err;
+    }
+  }
+
+  /** No frame reached the output: leave no file that players cannot open, and say so. */
+  private removeEmpty(reason: CloseReason): void {
+    const why = reason === 'eof' ? 'the input has no video frames' : 'stopped before the first frame';
+    if (this.opts.removeIfEmpty) {
+      rmSync(this.opts.output, { force: true });
+      this.opts.log?.warn(`${this.label}: ${why}; no file written`);
+    } else {
+      this.opts.log?.warn(`${this.label}: ${why}; nothing written`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { RunStats } from '../core/stats.js';
+import type { Logger } from '../core/log.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import { AvSink } from './av-sink.js';
@@ -10,6 +11,7 @@ export interface SinkRequest extends OutputRequest {
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
   readonly stats: RunStats;
+  readonly log?: Logger;
 }
 
 /**
@@ -46,6 +48,8 @@ class PlannedSink implements Sink {
       stats: req.stats,
       muxerOptions: plan.muxerOptions,
       ...(plan.innerContainer ? { innerContainer: plan.innerContainer } : {}),
+      ...(req.log ? { log: req.log } : {}),
+      removeIfEmpty: plan.kind === 'file' && plan.url !== '-' && !/^[a-z][a-z0-9+.-]*:/i.test(plan.url),
     });
     await this.inner.open(video, source);
   }

@@ -2,6 +2,7 @@ import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { openInput, presentationTime, type OpenedInput } from '../av/input.js';
 import { DecodeLoop } from '../av/decode-loop.js';
+import { NegotiatedPictures } from './negotiated-pictures.js';
 import { nativePicture } from '../av/rgb-converter.js';
 import type { ReadOptions, Source, SourceInfo } from './source.js';
 import { creditedFrames } from './credited-frames.js';
@@ -36,6 +37,7 @@ export class AvSource implements Source {
     const input = this.input;
     if (!input) throw new Error('AvSource.frames() before open()');
     const loop = new DecodeLoop(input, { label: this.label, time: (stage, work) => read.stats.time(stage, work) });
+    const negotiated = new NegotiatedPictures(input.video, (m) => read.onWarning?.(m));
     const copied = new Set(input.copyStreams.map((s) => s.index));
     const onOther = (packet: Beamcoder.Packet): void => {
       if (copied.has(packet.stream_index)) read.onCopyPacket?.({ streamIndex: packet.stream_index, handle: packet });
@@ -49,8 +51,17 @@ export class AvSource implements Source {
       if (!decoded || read.signal.aborted) return undefined;
       const pts = this.ptsOf(decoded, input.video, lastPts);
       lastPts = pts;
+      const { picture, changed } = await negotiated.convert(decoded, `input '${this.label}' frame ${index}`);
       read.stats.count('framesIn');
-      return { info: input.video, pts, duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0, index: index++, layout: 'native', picture: nativePicture(decoded) };
+      return {
+        info: input.video,
+        pts,
+        duration: decoded.pkt_duration > 0 ? decoded.pkt_duration : 0,
+        index: index++,
+        layout: 'native',
+        picture: nativePicture(picture),
+        ...(changed ? { discontinuity: true } : {}),
+      };
     });
   }
 

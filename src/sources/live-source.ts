@@ -4,7 +4,8 @@ import { Backoff, sleep } from '../core/backoff.js';
 import { errorMessage, SourceError, StoppedBeforeStartError } from '../core/errors.js';
 import { fromMicros, LiveTimeline } from '../core/timeline.js';
 import { LiveConnection, type LiveVideo } from '../av/live-input.js';
-import { NativeConverter, nativePicture } from '../av/rgb-converter.js';
+import { nativePicture } from '../av/rgb-converter.js';
+import { NegotiatedPictures } from './negotiated-pictures.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { LiveQueue } from './live-queue.js';
 import { checkReachable } from './reachable.js';
@@ -88,11 +89,11 @@ export class LiveSource implements Source {
     if (!info || !this.connection) throw new Error('LiveSource.frames() before open()');
     const queue = this.makeQueue(read);
     this.reader = this.readLoop(this.connection, queue, read);
-    const toNegotiated = new ConverterCache(info, this.opts.log);
+    const toNegotiated = new NegotiatedPictures(info, (m) => this.opts.log.warn(m));
     yield* creditedFrames(read, async () => {
       const item = await queue.take(read.signal);
       if (!item || read.signal.aborted) return undefined;
-      const { picture, changed } = await read.stats.time('convert', () => toNegotiated.convert(item.frame));
+      const { picture, changed } = await read.stats.time('convert', () => toNegotiated.convert(item.frame, `live input '${this.label}'`));
       return {
         info,
         pts: fromMicros(item.ptsUs, info.timeBase),
@@ -187,32 +188,5 @@ export class LiveSource implements Source {
     await this.reader?.catch(() => undefined);
     this.connection?.close();
     this.connection = undefined;
-  }
-}
-
-/**
- * Keeps decoded pictures in the negotiated size and format: untouched while the stream stays as it
- * was opened; a stream whose resolution or pixel format changes mid-run is scaled back to the size
- * and format the output was opened with, and the change is reported so the model's history restarts.
- */
-class ConverterCache {
-  private converter: NativeConverter | undefined;
-  private key = '';
-
-  constructor(
-    private readonly info: VideoInfo,
-    private readonly log: Logger,
-  ) {}
-
-  async convert(frame: Beamcoder.Frame): Promise<{ picture: Beamcoder.Frame; changed: boolean }> {
-    const format = frame.format ?? this.info.pixelFormat;
-    const key = `${frame.width}x${frame.height} ${format}`;
-    const changed = this.key !== '' && key !== this.key;
-    if (!this.converter || key !== this.key) {
-      if (changed) this.log.warn(`live input changed to ${key}; scaling to ${this.info.width}x${this.info.height} to keep the output as negotiated`);
-      this.converter = await NativeConverter.create({ ...this.info, width: frame.width, height: frame.height, pixelFormat: format }, this.info);
-      this.key = key;
-    }
-    return { picture: await this.converter.convert(frame), changed };
   }
 }

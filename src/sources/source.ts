@@ -21,6 +21,8 @@ export interface ReadOptions {
   readonly stats: RunStats;
   /** Receives packets of copied streams as they are read, in input order. */
   readonly onCopyPacket?: (packet: CopyPacket) => void;
+  /** Things the user should hear about while reading (a picture size change mid-file). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
