@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { appendToModel } from '../onnx/append.js';
+import { appendToModel, graphOutputNames } from '../onnx/append.js';
 import { DataType, GraphBuilder } from '../onnx/graph.js';
 
 /**
@@ -49,6 +49,8 @@ export async function modelWithOutputTail(file: string, output: string): Promise
   }
   if (bytes.includes(Buffer.from('location'))) return undefined;
   try {
+    // a manifest naming an output the graph lacks is reported by the manifest check, on the file as it is
+    if (!graphOutputNames(bytes).includes(output)) return undefined;
     return withOutputTail(bytes, output);
   } catch {
     return undefined; // a truncated or damaged file

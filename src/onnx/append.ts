@@ -14,6 +14,27 @@ export interface GraphTail {
 
 const MODEL_GRAPH = 7;
 
+/** The names of a model's graph outputs. */
+export function graphOutputNames(model: Uint8Array): string[] {
+  const names: string[] = [];
+  const r = new ProtoReader(model);
+  while (!r.done) {
+    const f = r.next();
+    if (f.field !== MODEL_GRAPH || f.wire !== 2) continue;
+    const g = new ProtoReader(f.value as Uint8Array);
+    while (!g.done) {
+      const gf = g.next();
+      if (gf.field !== 12 || gf.wire !== 2) continue;
+      const v = new ProtoReader(gf.value as Uint8Array);
+      while (!v.done) {
+        const vf = v.next();
+        if (vf.field === 1 && vf.wire === 2) names.push(new TextDecoder().decode(vf.value as Uint8Array));
+      }
+    }
+  }
+  return names;
+}
+
 /** The model with `tail` added to its graph. */
 export function appendToModel(model: Uint8Array, tail: GraphTail): Uint8Array {
   const extra = new ProtoWriter();

@@ -1,5 +1,6 @@
 import { concatMap, type OperatorFunction } from 'rxjs';
 import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { rgbPixels, withPixels } from '../core/frame.js';
 import { InferenceError } from '../core/errors.js';
 import { NotANumberError } from '../core/levels.js';
 import type { RunStats } from '../core/stats.js';
@@ -20,8 +21,7 @@ export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats
     if (frame.layout === 'rgb-float') return frame;
     const rgb = await stats.time('convert', () => toRgb.convert(avFrameOf(frame.picture)));
     stats.count('conversionsIn');
-    const { pts, duration, index, discontinuity, arrivedAt, info } = frame;
-    return { info, pts, duration, index, ...(discontinuity ? { discontinuity } : {}), ...(arrivedAt !== undefined ? { arrivedAt } : {}), layout: 'rgb-float', rgb };
+    return withPixels(frame, frame.info, rgbPixels(rgb));
   });
 }
 
@@ -54,16 +54,7 @@ export function toOutputFormat(target: VideoInfo, modelId: string, stats: RunSta
       if (err instanceof NotANumberError) throw new InferenceError(`model ${modelId} gave NaN in frame ${frame.index} (${err.message})`);
       throw err;
     }
-    const { pts, duration, index, discontinuity, arrivedAt } = frame;
-    return {
-      info: target.width === frame.info.width && target.height === frame.info.height ? target : { ...frame.info, pixelFormat: target.pixelFormat, color: target.color },
-      pts,
-      duration,
-      index,
-      ...(discontinuity ? { discontinuity } : {}),
-      ...(arrivedAt !== undefined ? { arrivedAt } : {}),
-      layout: 'native',
-      picture: nativePicture(converted),
-    };
+    const info = target.width === frame.info.width && target.height === frame.info.height ? target : { ...frame.info, pixelFormat: target.pixelFormat, color: target.color };
+    return withPixels(frame, info, { layout: 'native', picture: nativePicture(converted) });
   });
 }
