@@ -16,6 +16,12 @@ export interface EncoderSettings {
   /** Extra private options, e.g. { tune: 'zerolatency' }. */
   readonly options?: Readonly<Record<string, string | number>>;
   readonly gopSize?: number;
+  /**
+   * A keyframe whenever the timestamp crosses a multiple of this many seconds: a GOP in time, which
+   * holds when frames are dropped (gopSize counts frames, so 25 frames of a live output that keeps
+   * one frame in four would be 4 s).
+   */
+  readonly keyframeSeconds?: number;
   readonly maxBFrames?: number;
   /** Encoder threads; 0 (default) lets the encoder choose, as ffmpeg does. */
   readonly threads?: number;
@@ -88,6 +94,9 @@ export class AvOutput {
   readonly warnings: string[] = [];
   readonly codec: string;
   packetsWritten = 0;
+
+  /** Stream time (s) at which the next keyframe is forced (keyframeSeconds). */
+  private nextKeyframeAt: number | undefined;
 
   private constructor(private readonly opts: OutputOptions) {
     const bc = beamcoder();
@@ -189,6 +198,7 @@ export class AvOutput {
 
   async writeVideo(frame: Beamcoder.Frame): Promise<void> {
     this.durations.set(frame.pts, frame.pkt_duration);
+    this.forceKeyframeOnTime(frame);
     let packets: Beamcoder.Packet[];
     try {
       packets = (await this.encoder.encode(frame)).packets;
@@ -214,6 +224,17 @@ export class AvOutput {
     pkt.stream_index = target.out.index;
     retime(pkt, target.inTb, outTb);
     await this.mux(pkt);
+  }
+
+  /** Marks the frame as a keyframe (pict_type I) when its time reaches the next keyframeSeconds mark. */
+  private forceKeyframeOnTime(frame: Beamcoder.Frame): void {
+    const every = this.opts.encoder.keyframeSeconds;
+    if (!every || frame.pts === null || frame.pts === undefined) return;
+    const tb = this.opts.video.timeBase;
+    const t = (frame.pts * tb.num) / tb.den;
+    if (this.nextKeyframeAt !== undefined && t < this.nextKeyframeAt - 1e-6) return;
+    frame.pict_type = 'I';
+    this.nextKeyframeAt = (Math.floor(t / every + 1e-6) + 1) * every;
   }
 
   private async writeVideoPackets(packets: Beamcoder.Packet[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { PipelineState, PipelineStatus } from '../pipeline/supervisor.js';
 
-const STATES: readonly PipelineState[] = ['idle', 'starting', 'running', 'restarting', 'stopping', 'stopped', 'completed', 'failed'];
+const STATES: readonly PipelineState[] = ['idle', 'starting', 'running', 'reconnecting', 'restarting', 'stopping', 'stopped', 'completed', 'failed'];
 
 function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

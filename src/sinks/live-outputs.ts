@@ -16,6 +16,11 @@ export interface OutputRequest {
   readonly segmentSeconds?: number;
   readonly hlsSegmentSeconds?: number;
   readonly hlsListSize?: number;
+  /**
+   * Continue an existing HLS playlist (pipelines, whose restarts must not start the sequence over)
+   * instead of replacing it (the CLI, as ffmpeg does).
+   */
+  readonly hlsAppend?: boolean;
   /** RTSP publish transport. */
   readonly rtspTransport?: 'tcp' | 'udp';
 }
@@ -79,7 +84,9 @@ function planHls(req: OutputRequest): OutputPlan {
     muxerOptions: {
       hls_time: req.hlsSegmentSeconds ?? DEFAULTS.hlsSegmentSeconds,
       hls_list_size: req.hlsListSize ?? DEFAULTS.hlsListSize,
-      hls_flags: 'delete_segments+independent_segments',
+      // append_list: a restarted pipeline (or service) continues the playlist: MEDIA-SEQUENCE and
+      // segment numbers go on, no segment name is reused, and #EXT-X-DISCONTINUITY marks the seam
+      hls_flags: `delete_segments+independent_segments${req.hlsAppend ? '+append_list' : ''}`,
       hls_segment_filename: join(dir, `${stem}-%05d.ts`),
     },
     lowLatency: true,
@@ -131,6 +138,7 @@ export function liveEncoder(user: EncoderSettings, plan: OutputPlan, frameRate: 
     ...user,
     options: { ...tune, ...user.options },
     gopSize: user.gopSize ?? gop,
+    keyframeSeconds: user.keyframeSeconds ?? DEFAULTS.liveGopSeconds,
     ...(plan.lowLatency ? { maxBFrames: user.maxBFrames ?? 0 } : {}),
   };
 }

@@ -39,7 +39,7 @@ export class LiveSource implements Source {
   private connection: LiveConnection | undefined;
   private info: VideoInfo | undefined;
   private copyStreams: readonly CopyStream[] = [];
-  private readonly timeline = new LiveTimeline();
+  private readonly timeline: LiveTimeline;
   private readonly backoff: Backoff;
   private readonly stop = new AbortController();
   private reader: Promise<void> | undefined;
@@ -50,6 +50,7 @@ export class LiveSource implements Source {
   constructor(private readonly opts: LiveSourceOptions) {
     this.label = opts.input;
     this.backoff = new Backoff(opts.live.reconnect);
+    this.timeline = new LiveTimeline(undefined, opts.live.timelineStartUs ?? 0);
     opts.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
   }
 
@@ -78,6 +79,7 @@ export class LiveSource implements Source {
         if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} attempts: ${errorMessage(err)}`, { cause: err }) : err;
         log.warn(`${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         read?.stats.count('reconnectAttempts');
+        if (read) read.stats.inputDown = errorMessage(err);
         if (!(await sleep(delay, this.stop.signal))) return undefined;
       }
     }
@@ -132,7 +134,9 @@ export class LiveSource implements Source {
           queue.end(outcome.kind === 'error' ? outcome.error : undefined);
           return;
         }
-        this.opts.log.warn(`${this.label}: ${outcome.kind === 'error' ? errorMessage(outcome.error) : 'the stream ended'}; reconnecting`);
+        const why = `${this.label}: ${outcome.kind === 'error' ? errorMessage(outcome.error) : 'the stream ended'}`;
+        read.stats.inputDown = why;
+        this.opts.log.warn(`${why}; reconnecting`);
         connection = await this.reconnect(read);
       }
       queue.end();
@@ -174,6 +178,7 @@ export class LiveSource implements Source {
     if (!connection) return undefined;
     for (const problem of connection.attach(this.copyStreams)) this.opts.log.warn(`${this.label}: ${problem}`);
     read.stats.count('reconnects');
+    read.stats.inputDown = null;
     this.opts.log.info(`${this.label}: reconnected`);
     this.connection = connection;
     return connection;
