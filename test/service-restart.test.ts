@@ -6,8 +6,9 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { CLI } from './helpers/cli.js';
-import { clips, probeVideoFrames } from './helpers/media.js';
+import { clips, probeJson, probeVideoFrames } from './helpers/media.js';
 import { freePort, Managed, startRtspCamera, waitFor } from './helpers/servers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-service-restart-'));
@@ -95,6 +96,8 @@ t.test('serve: kill -9 of one worker, a camera that is down, a finished batch jo
   // worker isolation: kill -9 the HLS pipeline's worker; the recording goes on
   const hlsBefore = (await views(base)).get('hls')!;
   const before = playlist(join(hlsDir, 'index.m3u8'));
+  const writtenAt = (s: string): number => statSync(join(hlsDir, s)).mtimeMs;
+  const beforeWritten = before.segments.map(writtenAt);
   t.ok(hlsBefore.pid, `the HLS worker's pid is reported (${hlsBefore.pid})`);
   const recBefore = (await views(base)).get('rec')!.framesOut;
   process.kill(hlsBefore.pid!, 'SIGKILL');
@@ -134,6 +137,8 @@ t.test('serve: kill -9 of one worker, a camera that is down, a finished batch jo
   t.match(after.text, /#EXT-X-ENDLIST/, 'the playlist is finished');
   t.equal(after.sequence, before.sequence, `MEDIA-SEQUENCE did not start over (${before.sequence} → ${after.sequence})`);
   t.same(after.segments.slice(0, before.segments.length), before.segments, 'the segments from before the kill are still listed, in order');
+  t.same(before.segments.map(writtenAt), beforeWritten, 'and were not written again');
+  t.ok(after.segments.length > before.segments.length, `the restarted run added segments (${before.segments.length} → ${after.segments.length})`);
   t.equal(new Set(after.segments).size, after.segments.length, 'no segment name is used twice');
   const numbers = after.segments.map((s) => Number(/(\d+)\.ts$/.exec(s)![1]));
   t.ok(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), `segment numbers continue: ${numbers.join(' ')}`);
@@ -153,4 +158,27 @@ t.test('serve: kill -9 of one worker, a camera that is down, a finished batch jo
     const written = statSync(join(recDir, f)).mtimeMs;
     t.ok(Math.abs(written - named) < 120_000, `${f}: named for the local time it was written`);
   }
+});
+
+t.test('live encoder settings: zerolatency, no B-frames, a keyframe every second of stream time', async (t) => {
+  // 25 fps declared but only every 4th frame kept (as under --live-policy drop): a GOP counted in
+  // frames (25) would be 4 s; in time it is 1 s
+  const sparse = join(tmp, 'sparse.mkv');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=25:duration=6', '-vf', "select='not(mod(n\\,4))'", '-fps_mode', 'passthrough', '-c:v', 'ffv1', sparse]);
+  const dir = join(tmp, 'gop');
+  const run = spawnSync(process.execPath, [CLI, '-i', sparse, '-o', join(dir, 'index.m3u8'), '-m', 'bicubic', '--scale', '2', '-q'], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
+  const { packets } = probeJson(join(dir, 'index.m3u8'), ['-select_streams', 'v', '-show_entries', 'packet=pts_time,flags']) as { packets: Array<{ pts_time: string; flags: string }> };
+  const keys = packets.filter((p) => p.flags.startsWith('K')).map((p) => Number(p.pts_time));
+  const gaps = keys.slice(1).map((k, i) => k - keys[i]!);
+  t.ok(keys.length >= 5, `keyframes at ${keys.join(', ')} s`);
+  t.ok(gaps.every((g) => g <= 1.0 + 0.16 + 1e-6), `no keyframe gap longer than a second plus one frame (${gaps.map((g) => g.toFixed(2)).join(', ')})`);
+  const types = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', join(dir, 'index.m3u8')], { encoding: 'utf8' });
+  t.notMatch(types, /B/, 'no B-frames');
+  // x264 writes its settings into the stream (an SEI message): read them from the raw H.264
+  const h264 = execFileSync('ffmpeg', ['-v', 'error', '-i', join(dir, 'index.m3u8'), '-map', '0:v', '-c', 'copy', '-f', 'h264', '-'], { maxBuffer: 64 << 20 });
+  const x264 = /x264 - core[^\0]*/.exec(h264.toString('latin1'))?.[0] ?? '';
+  t.match(x264, /mbtree=0 /, "x264's own settings: no macroblock-tree look-ahead (zerolatency)");
+  t.match(x264, /bframes=0 /, 'and no B-frames');
+  t.match(x264, /sliced_threads=1 /, 'and sliced threads (zerolatency)');
 });
