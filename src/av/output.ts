@@ -49,6 +49,8 @@ export interface OutputOptions {
   /** Muxer private options (e.g. hls_time); network outputs open their own I/O. */
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** Wait this long after the last packet before the trailer closes the output (SRT). */
+  readonly closeAfterMs?: number;
   /** The muxer that really holds the streams (segment: mp4, mpegts...); decides what is copied. */
   readonly innerContainer?: string;
 }
@@ -298,6 +300,7 @@ export class AvOutput {
     }
     await this.writeVideoPackets(packets);
     if (!this.headerWritten) await this.writeHeader();
+    if (this.opts.closeAfterMs) await new Promise((resolve) => setTimeout(resolve, this.opts.closeAfterMs));
     try {
       await this.muxer.writeTrailer();
     } catch (err) {

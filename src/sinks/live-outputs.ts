@@ -33,6 +33,11 @@ export interface OutputPlan {
   readonly format?: string;
   readonly innerContainer?: string;
   readonly muxerOptions: Record<string, string | number>;
+  /**
+   * Wait this long after the last packet before closing (SRT: the receiver delivers each packet
+   * only after its latency window, and a peer that closes discards what is still waiting).
+   */
+  readonly closeAfterMs?: number;
   /** Network and HLS outputs are watched as they are written: encode for low latency. */
   readonly lowLatency: boolean;
 }
@@ -59,7 +64,8 @@ export function planOutput(req: OutputRequest): OutputPlan {
     case 'rtmp':
       return { kind, url: req.output, format: 'flv', muxerOptions: {}, lowLatency: true };
     case 'srt':
-      return { kind, url: req.output, format: 'mpegts', muxerOptions: {}, lowLatency: true };
+      // flush_packets: every packet leaves at once, so nothing is left in a buffer at the end
+      return { kind, url: req.output, format: 'mpegts', muxerOptions: { flush_packets: 1 }, lowLatency: true, closeAfterMs: srtCloseDelayMs(req.output) };
     case 'udp':
       return { kind, url: /[?&]pkt_size=/.test(req.output) ? req.output : `${req.output}${req.output.includes('?') ? '&' : '?'}pkt_size=1316`, format: 'mpegts', muxerOptions: {}, lowLatency: true };
     case 'hls':
@@ -69,6 +75,16 @@ export function planOutput(req: OutputRequest): OutputPlan {
     default:
       return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };
   }
+}
+
+/**
+ * How long an SRT output stays open after its last packet: twice the latency the URL sets
+ * (`latency=` in microseconds, as FFmpeg takes it), at least 1 s, which covers SRT's default 120 ms
+ * and a receiver that asks for more.
+ */
+function srtCloseDelayMs(url: string): number {
+  const latencyUs = Number(/[?&]latency=(\d+)/.exec(url)?.[1] ?? 0);
+  return Math.max(1000, (2 * latencyUs) / 1000);
 }
 
 /** A playlist and its segments in one folder, the playlist keeping only the last few (a rolling window). */

@@ -45,6 +45,7 @@ class PlannedSink implements Sink {
       ...(req.pixelFormat ? { pixelFormat: req.pixelFormat } : {}),
       stats: req.stats,
       muxerOptions: plan.muxerOptions,
+      ...(plan.closeAfterMs ? { closeAfterMs: plan.closeAfterMs } : {}),
       ...(plan.innerContainer ? { innerContainer: plan.innerContainer } : {}),
     });
     await this.inner.open(video, source);

@@ -90,11 +90,27 @@ export class LiveSource implements Source {
     if (!info || !this.connection) throw new Error('LiveSource.frames() before open()');
     const queue = this.makeQueue(read);
     this.reader = this.readLoop(this.connection, queue, read);
+    try {
+      yield* this.takeFrames(queue, info, read);
+    } finally {
+      // stopped (SIGTERM, a stop request) with frames still waiting: they were counted in, so they
+      // are counted as dropped, and so is anything the reader delivers until it has stopped
+      queue.end();
+      read.stats.count('framesDropped', queue.clear());
+    }
+  }
+
+  private async *takeFrames(queue: LiveQueue<Queued>, info: VideoInfo, read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const toRgb = new ConverterCache(info, this.opts.log);
     yield* creditedFrames(read, async () => {
       const item = await queue.take(read.signal);
+      if (item && read.signal.aborted) read.stats.count('framesDropped');
       if (!item || read.signal.aborted) return undefined;
       const { rgb, changed } = await read.stats.time('convert', () => toRgb.convert(item.frame));
+      if (read.signal.aborted) {
+        read.stats.count('framesDropped'); // stopped while it was converted: it goes no further
+        return undefined;
+      }
       return {
         info,
         pts: fromMicros(item.ptsUs, info.timeBase),
@@ -163,7 +179,7 @@ export class LiveSource implements Source {
         this.backoff.reset();
         read.stats.count('framesIn');
         const peak = queue.peak;
-        queue.push({ ...item, index: nextIndex() });
+        if (!queue.push({ ...item, index: nextIndex() })) read.stats.count('framesDropped');
         if (queue.peak > peak) read.stats.count('queuePeak', queue.peak - peak);
       }
     }
