@@ -76,7 +76,8 @@ export class LiveSource implements Source {
         return await LiveConnection.open({ url: input, label: this.label, ...(format ? { format } : {}), options: liveInputOptions(input, live, options), timeline: this.timeline });
       } catch (err) {
         const delay = live.reconnect.enabled ? this.backoff.nextDelay() : undefined;
-        if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} attempts: ${errorMessage(err)}`, { cause: err }) : err;
+        const why = errorMessage(err).replace(`input '${this.label}': `, '');
+        if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} reconnect attempts: ${why}`, { cause: err }) : err;
         log.warn(`${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         read?.stats.count('reconnectAttempts');
         if (read) read.stats.inputDown = errorMessage(err);
