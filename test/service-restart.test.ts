@@ -173,6 +173,9 @@ t.test('live encoder settings: zerolatency, no B-frames, a keyframe every second
   const gaps = keys.slice(1).map((k, i) => k - keys[i]!);
   t.ok(keys.length >= 5, `keyframes at ${keys.join(', ')} s`);
   t.ok(gaps.every((g) => g <= 1.0 + 0.16 + 1e-6), `no keyframe gap longer than a second plus one frame (${gaps.map((g) => g.toFixed(2)).join(', ')})`);
+  // so HLS can cut near --hls-time (2 s by default): every segment but the last is 2 s plus a frame at most
+  const durations = [...readFileSync(join(dir, 'index.m3u8'), 'utf8').matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+  t.ok(durations.slice(0, -1).every((d) => d <= 2 + 0.16 + 1e-6), `segments of ${durations.join(', ')} s`);
   const types = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', join(dir, 'index.m3u8')], { encoding: 'utf8' });
   t.notMatch(types, /B/, 'no B-frames');
   // x264 writes its settings into the stream (an SEI message): read them from the raw H.264

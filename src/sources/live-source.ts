@@ -96,8 +96,10 @@ export class LiveSource implements Source {
     } finally {
       // stopped (SIGTERM, a stop request) with frames still waiting: they were counted in, so they
       // are counted as dropped, and so is anything the reader delivers until it has stopped
-      queue.end();
-      read.stats.count('framesDropped', queue.clear());
+      if (read.signal.aborted) {
+        queue.end();
+        read.stats.count('framesDropped', queue.clear());
+      }
     }
   }
 
@@ -180,7 +182,7 @@ export class LiveSource implements Source {
         this.backoff.reset();
         read.stats.count('framesIn');
         const peak = queue.peak;
-        if (!queue.push({ ...item, index: nextIndex() })) read.stats.count('framesDropped');
+        if (!queue.push({ ...item, index: nextIndex() }) && read.signal.aborted) read.stats.count('framesDropped');
         if (queue.peak > peak) read.stats.count('queuePeak', queue.peak - peak);
       }
     }
