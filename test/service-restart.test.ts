@@ -61,9 +61,12 @@ t.test('serve: kill -9 of one worker, a camera that is down, a finished batch jo
   writeFileSync(join(tmp, 'hls.yaml'), `id: hls\nsource: { url: '${cam.url}', ${reconnect} }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${hlsDir}/index.m3u8', hls: { segmentSeconds: 1, listSize: 30 } } ]\nrestart: { initialDelayMs: 200, maxDelayMs: 400 }\n`);
   writeFileSync(join(tmp, 'rec.yaml'), `id: rec\nsource: { url: '${cam.url}', ${reconnect} }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${recDir}/part-%Y%m%d-%H%M%S.mkv', segmentSeconds: 2 } ]\n`);
   writeFileSync(join(tmp, 'batch.yaml'), `id: batch\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${batchOut}' } ]\n`);
+  // a camera that is down from the start
+  const deadPort = await freePort();
+  writeFileSync(join(tmp, 'nocam.yaml'), `id: nocam\nsource: { url: 'rtsp://127.0.0.1:${deadPort}/cam', ${reconnect} }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/nocam/index.m3u8' } ]\n`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const serve = new Managed('serve', process.execPath, [CLI, 'serve', join(tmp, 'hls.yaml'), join(tmp, 'rec.yaml'), join(tmp, 'batch.yaml'), '--listen', `127.0.0.1:${port}`]);
+  const serve = new Managed('serve', process.execPath, [CLI, 'serve', join(tmp, 'hls.yaml'), join(tmp, 'rec.yaml'), join(tmp, 'batch.yaml'), join(tmp, 'nocam.yaml'), '--listen', `127.0.0.1:${port}`]);
   t.teardown(() => serve.stop('SIGKILL'));
   await serve.ready(/API on http:\/\/127\.0\.0\.1:\d+/, 20000);
 
@@ -75,6 +78,9 @@ t.test('serve: kill -9 of one worker, a camera that is down, a finished batch jo
   t.equal(badEscape.status, 400, 'a malformed percent-escape in an id: 400');
   t.match(badEscape.body, { error: /malformed percent-escape/ });
   t.equal((await request(base, '/pipelines/%E0%A4%A/start', 'POST')).status, 400, 'also on an action');
+
+  await waitFor(async () => (await views(base)).get('nocam')?.state === 'reconnecting', 20000, 'the pipeline whose camera is down to say reconnecting');
+  t.match((await views(base)).get('nocam')!.lastError?.message, /connection refused/, 'with the reason, before it ever connected');
 
   // a finished batch job: started again, it must not replace its output
   await waitFor(async () => (await views(base)).get('batch')?.state === 'completed', 60000, 'the batch job to complete');

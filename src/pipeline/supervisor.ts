@@ -101,7 +101,7 @@ export class SupervisedPipeline {
 
   /** A live input lost and being reconnected: 'reconnecting' with the error, then 'running' again. */
   private inputDown(why: string | null): void {
-    if (why !== null && this.state === 'running') {
+    if (why !== null && (this.state === 'running' || this.state === 'starting')) {
       this.lastError = { message: why, at: new Date().toISOString() };
       this.setState('reconnecting');
     } else if (why !== null && this.state === 'reconnecting' && this.lastError?.message !== why) {
@@ -153,7 +153,7 @@ export class SupervisedPipeline {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'started') {
         this.description = msg.description;
-        if (this.state === 'starting') this.setState('running');
+        if (this.state === 'starting' || this.state === 'reconnecting') this.setState('running');
       } else if (msg.type === 'metrics') {
         this.current = msg.metrics;
         this.outputEndUs = Math.max(this.outputEndUs, msg.metrics.outputEndUs);

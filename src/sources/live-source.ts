@@ -7,6 +7,7 @@ import { LiveConnection, type LiveVideo } from '../av/live-input.js';
 import { ToFloatRgb } from '../av/rgb-converter.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { LiveQueue } from './live-queue.js';
+import type { RunStats } from '../core/stats.js';
 import { checkReachable } from './reachable.js';
 import { liveInputOptions, type LiveSettings } from './live-options.js';
 import type { CopyStream, ReadOptions, Source, SourceInfo } from './source.js';
@@ -22,6 +23,8 @@ export interface LiveSourceOptions {
   readonly log: Logger;
   /** Stops waiting for a source that is down (first connection and reconnects). */
   readonly signal?: AbortSignal;
+  /** Where a source that is down before its first connection says why (RunStats.inputDown). */
+  readonly stats?: RunStats;
 }
 
 type Queued = LiveVideo & { readonly index: number };
@@ -57,6 +60,7 @@ export class LiveSource implements Source {
   async open(): Promise<SourceInfo> {
     const connection = await this.connect(undefined);
     if (!connection) throw new StoppedBeforeStartError(`input '${this.label}'`);
+    if (this.opts.stats) this.opts.stats.inputDown = null;
     const { durationSeconds, ...video } = connection.input.video;
     this.finite = durationSeconds !== undefined;
     this.info = video;
@@ -80,7 +84,8 @@ export class LiveSource implements Source {
         if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} reconnect attempts: ${why}`, { cause: err }) : err;
         log.warn(`${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         read?.stats.count('reconnectAttempts');
-        if (read) read.stats.inputDown = errorMessage(err);
+        const stats = read?.stats ?? this.opts.stats;
+        if (stats) stats.inputDown = errorMessage(err);
         if (!(await sleep(delay, this.stop.signal))) return undefined;
       }
     }
