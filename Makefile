@@ -39,7 +39,9 @@ apt-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-node_modules/.installed: package.json package-lock.json .npmrc
+# npm ci's postinstall applies patches/*.patch to node_modules and rebuilds a patched native
+# package (beamcoder: see patches/README.md).
+node_modules/.installed: package.json package-lock.json .npmrc patches/apply.sh $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -46,8 +46,16 @@ t.test('each kind of mistake gets a message naming the field', async (t) => {
     ['bad id', { ...GOOD, id: 'my cam' }, /id: must be letters, digits/],
     ['nested wrong type', { ...GOOD, source: { url: 'rtsp://h/c', reconnect: { enabled: 'yes' } } }, /source\.reconnect\.enabled: must be true or false/],
     ['not a mapping at all', ['a'], /x\.yaml: must be a mapping, not a list/],
+    // formats and demuxer options get the same allow-list as URLs
+    ['a filter graph as the input format', { ...GOOD, source: { url: 'graph.txt', format: 'lavfi' } }, /source\.format: must be one of .*mpegts.*, not "lavfi"/],
+    ['concat, which reads other files', { ...GOOD, source: { url: 'list.txt', format: 'concat' } }, /source\.format: must be one of .*, not "concat"/],
+    ["concat's safe: 0", { ...GOOD, source: { url: 'rtsp://h/c', options: { safe: '0' } } }, /source\.options\.safe: is not a known field/],
+    ['a protocol whitelist', { ...GOOD, source: { url: 'rtsp://h/c', options: { protocol_whitelist: 'file,pipe' } } }, /source\.options\.protocol_whitelist: is not a known field/],
+    ['subfile, ended by a comma', { ...GOOD, source: { url: 'subfile,,start,0,end,100,,:/etc/passwd' } }, /source\.url: must be a path/],
+    ['subfile as a sink', { ...GOOD, sinks: [{ url: 'subfile,,start,0,end,9,,:x.ts' }] }, /sinks\[0\]\.url: must be a path/],
   ];
   for (const [what, data, expected] of cases) t.match(problem(data), expected, what);
+  t.equal(problem({ ...GOOD, source: { url: 'cam.ts', format: 'mpegts', options: { probesize: '32768', rtsp_transport: 'tcp' } } }), 'no error', 'a media format and ordinary options pass');
   t.match(problem({ sinks: [{ url: 1 }] }), /source: is required; sinks\[0\]\.url: must be a string/, 'several mistakes are all reported');
 });
 
@@ -74,6 +82,16 @@ t.test('stream-sr run: a bad file exits 2 naming the field; a batch job runs to 
   const ok = await runCliAsync(['run', join(tmp, 'batch.yaml')]);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stderr, /batch: completed; 10 frames written/);
+  t.equal(probeVideoFrames(out).length, 10);
+  // a rerun may not replace the finished output unless the file says so (the CLI's -y rule)
+  const before = readFileSync(out);
+  const again = await runCliAsync(['run', join(tmp, 'batch.yaml')]);
+  t.equal(again.code, 2, 'a rerun onto the finished output exits 2');
+  t.match(again.stderr, /output '.*batch\.mkv' already exists; set overwrite: true in the pipeline file to replace it/);
+  t.ok(readFileSync(out).equals(before), 'and leaves it untouched');
+  writeFileSync(join(tmp, 'batch-y.yaml'), `id: batch\noverwrite: true\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${out}' } ]\n`);
+  const replaced = await runCliAsync(['run', join(tmp, 'batch-y.yaml')]);
+  t.equal(replaced.code, 0, `overwrite: true replaces it: ${replaced.stderr}`);
   t.equal(probeVideoFrames(out).length, 10);
   writeFileSync(join(tmp, 'fails.yaml'), `source: { url: '${clips.small()}' }\nmodel: { id: no-such-model }\nsinks: [ { url: '${join(tmp, 'f.mkv')}' } ]\n`);
   const fails = await runCliAsync(['run', join(tmp, 'fails.yaml')]);

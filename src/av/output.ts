@@ -18,6 +18,12 @@ export interface EncoderSettings {
   /** Extra private options, e.g. { tune: 'zerolatency' }. */
   readonly options?: Readonly<Record<string, string | number>>;
   readonly gopSize?: number;
+  /**
+   * A keyframe whenever the timestamp crosses a multiple of this many seconds: a GOP in time, which
+   * holds when frames are dropped (gopSize counts frames, so 25 frames of a live output that keeps
+   * one frame in four would be 4 s).
+   */
+  readonly keyframeSeconds?: number;
   readonly maxBFrames?: number;
   /** Encoder threads; 0 (default) lets the encoder choose, as ffmpeg does. */
   readonly threads?: number;
@@ -45,6 +51,8 @@ export interface OutputOptions {
   /** Muxer private options (e.g. hls_time); network outputs open their own I/O. */
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** Wait this long after the last packet before the trailer closes the output (SRT). */
+  readonly closeAfterMs?: number;
   /** The muxer that really holds the streams (segment: mp4, mpegts...); decides what is copied. */
   readonly innerContainer?: string;
   /** Things the user should hear about while the file is written (timestamps repaired, y4m timing). */
@@ -102,6 +110,9 @@ export class AvOutput {
   readonly warnings: string[] = [];
   readonly codec: string;
   packetsWritten = 0;
+
+  /** Stream time (s) at which the next keyframe is forced (keyframeSeconds). */
+  private nextKeyframeAt: number | undefined;
 
   private constructor(private readonly opts: OutputOptions) {
     const bc = beamcoder();
@@ -248,6 +259,7 @@ export class AvOutput {
     if (this.y4m) this.checkY4mTiming(frame.pts);
     this.lastVideoPts = frame.pts;
     this.durations.set(frame.pts, frame.pkt_duration);
+    this.forceKeyframeOnTime(frame);
     let packets: Beamcoder.Packet[];
     try {
       packets = (await this.encoder.encode(frame)).packets;
@@ -282,6 +294,17 @@ export class AvOutput {
       this.copiesDropped++;
       if (this.copiesDropped <= 3) this.opts.onWarning?.(`input stream #${packet.streamIndex}: a damaged packet the muxer refuses (${ffmpegReason(err)}) is left out`);
     }
+  }
+
+  /** Marks the frame as a keyframe (pict_type I) when its time reaches the next keyframeSeconds mark. */
+  private forceKeyframeOnTime(frame: Beamcoder.Frame): void {
+    const every = this.opts.encoder.keyframeSeconds;
+    if (!every || frame.pts === null || frame.pts === undefined) return;
+    const tb = this.opts.video.timeBase;
+    const t = (frame.pts * tb.num) / tb.den;
+    if (this.nextKeyframeAt !== undefined && t < this.nextKeyframeAt - 1e-6) return;
+    frame.pict_type = 'I';
+    this.nextKeyframeAt = (Math.floor(t / every + 1e-6) + 1) * every;
   }
 
   private async writeVideoPackets(packets: Beamcoder.Packet[]): Promise<void> {
@@ -362,6 +385,7 @@ export class AvOutput {
       this.closeWithoutTrailer();
       return false;
     }
+    if (this.opts.closeAfterMs) await new Promise((resolve) => setTimeout(resolve, this.opts.closeAfterMs));
     try {
       await this.muxer.writeTrailer();
     } catch (err) {

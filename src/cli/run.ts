@@ -25,7 +25,7 @@ async function run(args: { pipeline: string; verbose: boolean; quiet: boolean })
   log.info(`${p.id}: ${final}; ${m.framesOut} frames written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
   if (final === 'failed') {
     process.stderr.write(`stream-sr: ${p.lastError?.message ?? 'the pipeline failed'}\n`);
-    return 1;
+    return p.refused ? 2 : 1;
   }
   return signals.exitCode() ?? 0;
 }

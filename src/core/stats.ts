@@ -3,6 +3,8 @@ export class RunStats {
   private readonly ms = new Map<string, number>();
   private readonly counts = new Map<string, number>();
   readonly startedAt = performance.now();
+  /** Why the live input is down while it is being reconnected; null while it delivers. */
+  inputDown: string | null = null;
 
   async time<T>(stage: string, work: () => Promise<T>): Promise<T> {
     const t0 = performance.now();

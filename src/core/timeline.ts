@@ -18,8 +18,16 @@ export class LiveTimeline {
   private broken = false;
   private connections = 0;
 
-  /** @param maxGapUs a forward jump larger than this inside one stream is a break, not a pause */
-  constructor(private readonly maxGapUs = 10_000_000) {}
+  /**
+   * @param maxGapUs a forward jump larger than this inside one stream is a break, not a pause
+   * @param startUs where the first connection starts (a restarted pipeline continues its output's timeline)
+   */
+  constructor(
+    private readonly maxGapUs = 10_000_000,
+    startUs = 0,
+  ) {
+    this.baseUs = this.endUs = startUs;
+  }
 
   /** A new connection: its first anchored timestamp continues where the content so far ended. */
   beginConnection(): void {

@@ -63,7 +63,7 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
     ...(spec.source.format ? { format: spec.source.format } : {}),
     ...(spec.source.frameRate ? { frameRate: spec.source.frameRate } : {}),
     ...(spec.source.options ? { options: spec.source.options } : {}),
-    live: { settings: spec.live, log, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    live: { settings: spec.live, log, stats, ...(ctx.signal ? { signal: ctx.signal } : {}) },
   });
   const live = source instanceof LiveSource;
   const sinks = spec.outputs.map((o) => createSink({ ...o, stats, log }));

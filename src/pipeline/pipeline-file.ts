@@ -25,6 +25,7 @@ interface PipelineFile {
   policy?: { mode?: LivePolicy; fallbackModel?: string; maxQueue?: number; latencyBudgetMs?: number };
   sinks: FileSink[];
   maxInFlight?: number;
+  overwrite?: boolean;
   restart?: { enabled?: boolean; initialDelayMs?: number; maxDelayMs?: number; maxRestarts?: number };
 }
 
@@ -68,6 +69,7 @@ export function pipelineFromData(data: unknown, name: string): PipelineSpec {
     latencyBudgetMs: p.latencyBudgetMs ?? DEFAULTS.latencyBudgetMs,
     outputs: file.sinks.map(outputOf),
     maxInFlight: file.maxInFlight ?? DEFAULTS.maxInFlight,
+    ...(file.overwrite ? { overwrite: true } : {}),
     restart: {
       ...(file.restart?.enabled !== undefined ? { enabled: file.restart.enabled } : {}),
       initialDelayMs: file.restart?.initialDelayMs ?? DEFAULTS.restartInitialDelayMs,
@@ -85,6 +87,7 @@ function outputOf(sink: FileSink): OutputSpec {
     ...(sink.segmentSeconds !== undefined ? { segmentSeconds: sink.segmentSeconds } : {}),
     ...(sink.hls?.segmentSeconds !== undefined ? { hlsSegmentSeconds: sink.hls.segmentSeconds } : {}),
     ...(sink.hls?.listSize !== undefined ? { hlsListSize: sink.hls.listSize } : {}),
+    hlsAppend: true,
     ...(sink.rtspTransport ? { rtspTransport: sink.rtspTransport } : {}),
     encoder: { ...(e.codec ? { codec: e.codec } : {}), crf: e.crf ?? DEFAULTS.crf, preset: e.preset ?? DEFAULTS.preset },
     ...(e.pixelFormat ? { pixelFormat: e.pixelFormat } : {}),

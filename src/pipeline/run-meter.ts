@@ -1,6 +1,7 @@
 import type { Frame } from '../core/frame.js';
 import { LatencyWindow } from '../core/latency.js';
 import type { RunStats } from '../core/stats.js';
+import { toMicros } from '../core/timeline.js';
 
 /** What a running pipeline reports: counters since it started, recent rates and latency. */
 export interface MetricsSnapshot {
@@ -16,6 +17,10 @@ export interface MetricsSnapshot {
   readonly latencyP95Ms: number | null;
   readonly latencyCount: number;
   readonly latencySumMs: number;
+  /** Why the live input is down while it is being reconnected; null while it delivers. */
+  readonly inputDown: string | null;
+  /** Where the written output ends on the stream's timeline (µs): a restart continues from here. */
+  readonly outputEndUs: number;
 }
 
 export const EMPTY_METRICS: MetricsSnapshot = {
@@ -31,6 +36,8 @@ export const EMPTY_METRICS: MetricsSnapshot = {
   latencyP95Ms: null,
   latencyCount: 0,
   latencySumMs: 0,
+  inputDown: null,
+  outputEndUs: 0,
 };
 
 interface Sample {
@@ -46,6 +53,8 @@ interface Sample {
 export class RunMeter {
   readonly latency = new LatencyWindow();
   private readonly samples: Sample[] = [];
+  private outputEndUs = 0;
+  private lastPtsUs: number | undefined;
 
   constructor(
     private readonly stats: RunStats,
@@ -55,6 +64,11 @@ export class RunMeter {
   /** Call after each frame is written. */
   onFrame(frame: Frame, now = performance.now()): void {
     if (frame.arrivedAt !== undefined) this.latency.add(now - frame.arrivedAt);
+    const ptsUs = toMicros(frame.pts, frame.info.timeBase);
+    // a frame of unknown duration lasts as long as the gap before it
+    const durationUs = frame.duration ? toMicros(frame.duration, frame.info.timeBase) : this.lastPtsUs !== undefined ? Math.max(0, ptsUs - this.lastPtsUs) : 0;
+    this.lastPtsUs = ptsUs;
+    this.outputEndUs = Math.max(this.outputEndUs, ptsUs + durationUs);
   }
 
   /** Call about once a second. */
@@ -83,6 +97,8 @@ export class RunMeter {
       latencyP95Ms: p95 ?? null,
       latencyCount: this.latency.count,
       latencySumMs: this.latency.sumMs,
+      inputDown: s.inputDown,
+      outputEndUs: this.outputEndUs,
     };
   }
 }

@@ -54,6 +54,8 @@ export interface PipelineSpec {
   readonly outputs: readonly OutputSpec[];
   readonly maxInFlight: number;
   readonly restart: RestartSettings;
+  /** Replace file outputs that exist already (pipeline files: `overwrite: true`; the CLI's -y). */
+  readonly overwrite?: boolean;
   /** Fault injection (tests): a slow or failing stage before the model, a slower model. */
   readonly inject?: IdentityOptions & { readonly modelDelayMs?: number };
 }

@@ -6,9 +6,10 @@ import type { Logger } from '../core/log.js';
 import { isLiveUrl } from '../sources/live-options.js';
 import { EMPTY_METRICS, type MetricsSnapshot } from './run-meter.js';
 import type { PipelineSpec } from './spec.js';
+import { existingOutputRefusal } from './output-check.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
-export type PipelineState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'completed' | 'failed';
+export type PipelineState = 'idle' | 'starting' | 'running' | 'reconnecting' | 'restarting' | 'stopping' | 'stopped' | 'completed' | 'failed';
 
 /** What the API reports about one pipeline. */
 export interface PipelineStatus {
@@ -17,6 +18,8 @@ export interface PipelineStatus {
   readonly description: string | null;
   readonly restarts: number;
   readonly lastError: { readonly message: string; readonly at: string } | null;
+  /** The process id of the pipeline's worker while one runs. */
+  readonly pid: number | null;
   /** This run's rates and latency; counters summed over every run since the service started. */
   readonly metrics: MetricsSnapshot;
 }
@@ -25,6 +28,11 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 /** A run that delivered frames for this long counts as healthy: the restart backoff starts over. */
 const HEALTHY_MS = 10_000;
 const STOP_GRACE_MS = 30_000;
+/**
+ * A worker that died without its final report wrote up to a metrics interval (1 s) and the frames
+ * in flight past its last report: a restart resumes this far beyond, so timestamps never go back.
+ */
+const UNREPORTED_MARGIN_US = 2_000_000;
 
 function addCounters(a: MetricsSnapshot, b: MetricsSnapshot): MetricsSnapshot {
   return {
@@ -49,6 +57,8 @@ export class SupervisedPipeline {
   state: PipelineState = 'idle';
   restarts = 0;
   lastError: PipelineStatus['lastError'] = null;
+  /** The last start was refused (a user error: an output it may not replace). */
+  refused = false;
   private description: string | null = null;
   private worker: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -58,6 +68,8 @@ export class SupervisedPipeline {
   private restartTimer: NodeJS.Timeout | undefined;
   private stopRequested = false;
   private runStartedAt = 0;
+  /** Where the outputs' timeline ended so far (µs): a restarted live pipeline continues from there. */
+  private outputEndUs = 0;
   private readonly listeners = new Set<(state: PipelineState) => void>();
 
   constructor(
@@ -76,9 +88,9 @@ export class SupervisedPipeline {
   }
 
   status(): PipelineStatus {
-    const running = this.state === 'running' || this.state === 'starting' || this.state === 'stopping';
+    const running = this.state === 'running' || this.state === 'reconnecting' || this.state === 'starting' || this.state === 'stopping';
     const metrics = addCounters(this.totals, running ? this.current : { ...this.current, inputFps: 0, outputFps: 0 });
-    return { id: this.id, state: this.state, description: this.description, restarts: this.restarts, lastError: this.lastError, metrics };
+    return { id: this.id, state: this.state, description: this.description, restarts: this.restarts, lastError: this.lastError, pid: this.worker?.pid ?? null, metrics };
   }
 
   /** Calls `fn` on every state change (for `run` and tests). */
@@ -87,16 +99,44 @@ export class SupervisedPipeline {
     return () => this.listeners.delete(fn);
   }
 
+  /** A live input lost and being reconnected: 'reconnecting' with the error, then 'running' again. */
+  private inputDown(why: string | null): void {
+    if (why !== null && (this.state === 'running' || this.state === 'starting')) {
+      this.lastError = { message: why, at: new Date().toISOString() };
+      this.setState('reconnecting');
+    } else if (why !== null && this.state === 'reconnecting' && this.lastError?.message !== why) {
+      this.lastError = { message: why, at: new Date().toISOString() };
+    } else if (why === null && this.state === 'reconnecting') {
+      this.setState('running');
+    }
+  }
+
   private setState(state: PipelineState): void {
     this.state = state;
     for (const fn of this.listeners) fn(state);
   }
 
-  /** Starts the pipeline (again); a pending restart is brought forward. */
-  start(): void {
+  /** Why start() would fail at once (a finished output it may not replace), or null. */
+  startRefusal(): string | null {
+    return this.worker ? null : existingOutputRefusal(this.spec);
+  }
+
+  /**
+   * Starts the pipeline (again); a pending restart is brought forward. `automatic`: a restart after
+   * a failure, which may replace the output of the run it retries.
+   */
+  start(automatic = false): void {
     if (this.worker) return;
     clearTimeout(this.restartTimer);
     this.stopRequested = false;
+    const refusal = automatic ? null : existingOutputRefusal(this.spec);
+    this.refused = refusal !== null;
+    if (refusal) {
+      // a user error: reported, never retried (a retry would replace the file)
+      this.lastError = { message: refusal, at: new Date().toISOString() };
+      this.log.error(`${this.id}: ${refusal}`);
+      return this.setState('failed');
+    }
     this.setState('starting');
     this.current = EMPTY_METRICS;
     this.runStartedAt = performance.now();
@@ -113,13 +153,16 @@ export class SupervisedPipeline {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'started') {
         this.description = msg.description;
-        if (this.state === 'starting') this.setState('running');
+        if (this.state === 'starting' || this.state === 'reconnecting') this.setState('running');
       } else if (msg.type === 'metrics') {
         this.current = msg.metrics;
+        this.outputEndUs = Math.max(this.outputEndUs, msg.metrics.outputEndUs);
+        this.inputDown(msg.metrics.inputDown);
         if (msg.metrics.framesOut > 0 && performance.now() - this.runStartedAt > HEALTHY_MS) this.backoff.reset();
       } else if (msg.type === 'ended') {
         ended = msg;
         this.current = msg.metrics;
+        this.outputEndUs = Math.max(this.outputEndUs, msg.metrics.outputEndUs);
       }
     });
     this.exited = new Promise((resolve) => {
@@ -129,10 +172,14 @@ export class SupervisedPipeline {
         resolve();
       });
     });
-    worker.send({ type: 'start', spec: this.spec } satisfies ToWorker);
+    // timestamps continue where the previous run's output ended (HLS players and muxers downstream
+    // see one timeline; the playlist marks the seam with #EXT-X-DISCONTINUITY)
+    const spec: PipelineSpec = { ...this.spec, live: { ...this.spec.live, timelineStartUs: this.outputEndUs } };
+    worker.send({ type: 'start', spec, replaceOutputs: automatic } satisfies ToWorker);
   }
 
   private finished(ended: Extract<FromWorker, { type: 'ended' }> | undefined, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!ended && this.outputEndUs > 0) this.outputEndUs += UNREPORTED_MARGIN_US;
     this.totals = addCounters(this.totals, this.current);
     this.current = { ...EMPTY_METRICS, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms };
     if (this.stopRequested) return this.setState('stopped');
@@ -148,7 +195,7 @@ export class SupervisedPipeline {
     this.setState('restarting');
     this.restartTimer = setTimeout(() => {
       this.restarts++;
-      this.start();
+      this.start(true);
     }, delay);
   }
 

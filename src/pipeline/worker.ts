@@ -10,6 +10,7 @@ import { errorMessage, PipelineError, UsageError } from '../core/errors.js';
 import { RunStats } from '../core/stats.js';
 import { RunMeter } from './run-meter.js';
 import { runSpec } from './run-spec.js';
+import { refuseExistingOutputs } from './output-check.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 const soft = new AbortController();
@@ -32,6 +33,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const ticker = setInterval(() => send({ type: 'metrics', metrics: meter.snapshot() }), 1000);
   let ended: FromWorker;
   try {
+    if (!msg.replaceOutputs) refuseExistingOutputs(msg.spec);
     const { summary } = await runSpec(msg.spec, {
       log,
       stats,

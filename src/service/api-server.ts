@@ -29,6 +29,7 @@ function view(s: PipelineStatus) {
     restarts: s.restarts,
     reconnects: m.reconnects,
     lastError: s.lastError,
+    pid: s.pid,
   };
 }
 
@@ -64,7 +65,8 @@ export function createApiServer(opts: ApiOptions): Server {
 async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiOptions): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
-  if (path === '/health') return method === 'GET' ? send(res, 200, { status: 'ok', pipelines: opts.pipelines.size, uptimeSeconds: Math.round((Date.now() - opts.startedAt) / 1000) }) : methodNotAllowed(res, 'GET');
+  // HEAD is GET without the body (load balancers and uptime checks use it)
+  if (path === '/health') return method === 'GET' || method === 'HEAD' ? send(res, 200, { status: 'ok', pipelines: opts.pipelines.size, uptimeSeconds: Math.round((Date.now() - opts.startedAt) / 1000) }) : methodNotAllowed(res, 'GET, HEAD');
   if (!authorized(req, opts.token)) {
     res.setHeader('www-authenticate', 'Bearer realm="stream-sr"');
     return send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <token>)' });
@@ -73,17 +75,30 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiOption
   if (path === '/metrics') return method === 'GET' ? send(res, 200, prometheusText(all.map((p) => p.status()), (Date.now() - opts.startedAt) / 1000), 'text/plain; version=0.0.4; charset=utf-8') : methodNotAllowed(res, 'GET');
   if (path === '/pipelines') return method === 'GET' ? send(res, 200, all.map((p) => view(p.status()))) : methodNotAllowed(res, 'GET');
   const m = /^\/pipelines\/([^/]+)(?:\/(start|stop))?$/.exec(path);
-  const pipeline = m ? opts.pipelines.get(decodeURIComponent(m[1]!)) : undefined;
   if (!m) return send(res, 404, { error: `no such endpoint: ${path}` });
-  if (!pipeline) return send(res, 404, { error: `no pipeline '${decodeURIComponent(m[1]!)}' (known: ${[...opts.pipelines.keys()].join(', ')})` });
+  const id = decodedId(m[1]!);
+  if (id === undefined) return send(res, 400, { error: `malformed percent-escape in the pipeline id '${m[1]}'` });
+  const pipeline = opts.pipelines.get(id);
+  if (!pipeline) return send(res, 404, { error: `no pipeline '${id}' (known: ${[...opts.pipelines.keys()].join(', ')})` });
   if (!m[2]) return method === 'GET' ? send(res, 200, view(pipeline.status())) : methodNotAllowed(res, 'GET');
   if (method !== 'POST') return methodNotAllowed(res, 'POST');
   if (m[2] === 'start') {
+    const refusal = pipeline.startRefusal();
+    if (refusal) return send(res, 409, { error: refusal });
     pipeline.start();
     return send(res, 202, view(pipeline.status()));
   }
   await pipeline.stop();
   return send(res, 200, view(pipeline.status()));
+}
+
+/** The id of /pipelines/{id}, or undefined when its percent-escapes are malformed (`%E0%A4%A`). */
+function decodedId(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {

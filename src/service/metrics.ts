@@ -1,6 +1,6 @@
 import type { PipelineState, PipelineStatus } from '../pipeline/supervisor.js';
 
-const STATES: readonly PipelineState[] = ['idle', 'starting', 'running', 'restarting', 'stopping', 'stopped', 'completed', 'failed'];
+const STATES: readonly PipelineState[] = ['idle', 'starting', 'running', 'reconnecting', 'restarting', 'stopping', 'stopped', 'completed', 'failed'];
 
 function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -26,7 +26,7 @@ export function prometheusText(pipelines: readonly PipelineStatus[], uptimeSecon
   family('stream_sr_pipeline_state', 'gauge', 'The state of each pipeline (1 for the current state).', pipelines.flatMap((p) => STATES.map((s): [string, number] => [`{pipeline="${label(p.id)}",state="${s}"}`, p.state === s ? 1 : 0])));
   family('stream_sr_frames_in_total', 'counter', 'Frames received from the source.', each((p) => p.metrics.framesIn));
   family('stream_sr_frames_out_total', 'counter', 'Frames written to the outputs.', each((p) => p.metrics.framesOut));
-  family('stream_sr_frames_dropped_total', 'counter', 'Frames dropped because the model was behind (live-policy drop, or fallback past max-queue).', each((p) => p.metrics.framesDropped));
+  family('stream_sr_frames_dropped_total', 'counter', 'Frames dropped: the model was behind (live-policy drop, or fallback past max-queue), or frames still waiting when the pipeline stopped.', each((p) => p.metrics.framesDropped));
   family('stream_sr_model_frames_total', 'counter', 'Frames upscaled by the primary model under the fallback policy.', each((p) => p.metrics.modelFrames));
   family('stream_sr_fallback_frames_total', 'counter', 'Frames upscaled by the fallback model.', each((p) => p.metrics.fallbackFrames));
   family('stream_sr_restarts_total', 'counter', 'Restarts of the pipeline after a failure.', each((p) => p.restarts));

@@ -23,6 +23,8 @@ export interface AvSinkOptions {
   readonly stats: RunStats;
   readonly muxerOptions?: Readonly<Record<string, string | number>>;
   readonly openOwnIO?: boolean;
+  /** Wait this long after the last packet before closing the output (SRT). */
+  readonly closeAfterMs?: number;
   /** The muxer inside a segment/hls muxer, which decides what is copied. */
   readonly innerContainer?: string;
   /** Where warnings raised while writing go (repaired timestamps, y4m timing). */
@@ -82,6 +84,7 @@ export class AvSink implements Sink {
       copyStreams: source.copyStreams,
       ...(this.opts.muxerOptions ? { muxerOptions: this.opts.muxerOptions } : {}),
       ...(this.opts.openOwnIO !== undefined ? { openOwnIO: this.opts.openOwnIO } : {}),
+      ...(this.opts.closeAfterMs ? { closeAfterMs: this.opts.closeAfterMs } : {}),
       ...(this.opts.innerContainer ? { innerContainer: this.opts.innerContainer } : {}),
       onWarning: (m) => this.opts.log?.warn(m),
     });

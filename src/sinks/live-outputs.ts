@@ -16,6 +16,11 @@ export interface OutputRequest {
   readonly segmentSeconds?: number;
   readonly hlsSegmentSeconds?: number;
   readonly hlsListSize?: number;
+  /**
+   * Continue an existing HLS playlist (pipelines, whose restarts must not start the sequence over)
+   * instead of replacing it (the CLI, as ffmpeg does).
+   */
+  readonly hlsAppend?: boolean;
   /** RTSP publish transport. */
   readonly rtspTransport?: 'tcp' | 'udp';
 }
@@ -28,6 +33,11 @@ export interface OutputPlan {
   readonly format?: string;
   readonly innerContainer?: string;
   readonly muxerOptions: Record<string, string | number>;
+  /**
+   * Wait this long after the last packet before closing (SRT: the receiver delivers each packet
+   * only after its latency window, and a peer that closes discards what is still waiting).
+   */
+  readonly closeAfterMs?: number;
   /** Network and HLS outputs are watched as they are written: encode for low latency. */
   readonly lowLatency: boolean;
 }
@@ -54,7 +64,8 @@ export function planOutput(req: OutputRequest): OutputPlan {
     case 'rtmp':
       return { kind, url: req.output, format: 'flv', muxerOptions: {}, lowLatency: true };
     case 'srt':
-      return { kind, url: req.output, format: 'mpegts', muxerOptions: {}, lowLatency: true };
+      // flush_packets: every packet leaves at once, so nothing is left in a buffer at the end
+      return { kind, url: req.output, format: 'mpegts', muxerOptions: { flush_packets: 1 }, lowLatency: true, closeAfterMs: srtCloseDelayMs(req.output) };
     case 'udp':
       return { kind, url: /[?&]pkt_size=/.test(req.output) ? req.output : `${req.output}${req.output.includes('?') ? '&' : '?'}pkt_size=1316`, format: 'mpegts', muxerOptions: {}, lowLatency: true };
     case 'hls':
@@ -64,6 +75,16 @@ export function planOutput(req: OutputRequest): OutputPlan {
     default:
       return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };
   }
+}
+
+/**
+ * How long an SRT output stays open after its last packet: twice the latency the URL sets
+ * (`latency=` in microseconds, as FFmpeg takes it), at least 1 s, which covers SRT's default 120 ms
+ * and a receiver that asks for more.
+ */
+function srtCloseDelayMs(url: string): number {
+  const latencyUs = Number(/[?&]latency=(\d+)/.exec(url)?.[1] ?? 0);
+  return Math.max(1000, (2 * latencyUs) / 1000);
 }
 
 /** A playlist and its segments in one folder, the playlist keeping only the last few (a rolling window). */
@@ -79,7 +100,9 @@ function planHls(req: OutputRequest): OutputPlan {
     muxerOptions: {
       hls_time: req.hlsSegmentSeconds ?? DEFAULTS.hlsSegmentSeconds,
       hls_list_size: req.hlsListSize ?? DEFAULTS.hlsListSize,
-      hls_flags: 'delete_segments+independent_segments',
+      // append_list: a restarted pipeline (or service) continues the playlist: MEDIA-SEQUENCE and
+      // segment numbers go on, no segment name is reused, and #EXT-X-DISCONTINUITY marks the seam
+      hls_flags: `delete_segments+independent_segments${req.hlsAppend ? '+append_list' : ''}`,
       hls_segment_filename: join(dir, `${stem}-%05d.ts`),
     },
     lowLatency: true,
@@ -131,6 +154,7 @@ export function liveEncoder(user: EncoderSettings, plan: OutputPlan, frameRate: 
     ...user,
     options: { ...tune, ...user.options },
     gopSize: user.gopSize ?? gop,
+    keyframeSeconds: user.keyframeSeconds ?? DEFAULTS.liveGopSeconds,
     ...(plan.lowLatency ? { maxBFrames: user.maxBFrames ?? 0 } : {}),
   };
 }

@@ -47,6 +47,7 @@ class PlannedSink implements Sink {
       ...(req.pixelFormat ? { pixelFormat: req.pixelFormat } : {}),
       stats: req.stats,
       muxerOptions: plan.muxerOptions,
+      ...(plan.closeAfterMs ? { closeAfterMs: plan.closeAfterMs } : {}),
       ...(plan.innerContainer ? { innerContainer: plan.innerContainer } : {}),
       ...(req.log ? { log: req.log } : {}),
       removeIfEmpty: plan.kind === 'file' && plan.url !== '-' && !/^[a-z][a-z0-9+.-]*:/i.test(plan.url),

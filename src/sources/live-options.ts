@@ -16,6 +16,8 @@ export interface LiveSettings {
   readonly rtspTransport: RtspTransport;
   readonly readTimeoutMs: number;
   readonly reconnect: ReconnectSettings;
+  /** Where the output's timeline starts (µs): a supervised restart continues where the last run ended. */
+  readonly timelineStartUs?: number;
 }
 
 export function defaultLiveSettings(): LiveSettings {

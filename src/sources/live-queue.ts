@@ -27,23 +27,32 @@ export class LiveQueue<T> {
     return this.items.length;
   }
 
-  push(item: T): void {
-    if (this.ended) return;
+  /** Hands a frame on; false when the queue has ended (the caller counts it as dropped). */
+  push(item: T): boolean {
+    if (this.ended) return false;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
       w(item);
-      return;
+      return true;
     }
     if (this.items.length >= this.capacity) {
       if (this.overflow === 'error') {
         this.end(new SourceError(`the model is slower than the live source: ${this.capacity} frames are waiting (--max-queue); use --live-policy drop or fallback, or a faster model`));
-        return;
+        return false;
       }
       this.onDrop(this.items.shift()!);
     }
     this.items.push(item);
     this.peak = Math.max(this.peak, this.items.length);
+    return true;
+  }
+
+  /** Empties the queue; returns how many frames were still waiting. */
+  clear(): number {
+    const n = this.items.length;
+    this.items.length = 0;
+    return n;
   }
 
   /** The oldest frame; waits for one. Undefined once the queue has ended and is empty, or on abort. */

@@ -8,6 +8,7 @@ import { nativePicture } from '../av/rgb-converter.js';
 import { NegotiatedPictures } from './negotiated-pictures.js';
 import type { Beamcoder } from '../av/beamcoder.js';
 import { LiveQueue } from './live-queue.js';
+import type { RunStats } from '../core/stats.js';
 import { checkReachable } from './reachable.js';
 import { liveInputOptions, type LiveSettings } from './live-options.js';
 import type { CopyStream, ReadOptions, Source, SourceInfo } from './source.js';
@@ -23,6 +24,8 @@ export interface LiveSourceOptions {
   readonly log: Logger;
   /** Stops waiting for a source that is down (first connection and reconnects). */
   readonly signal?: AbortSignal;
+  /** Where a source that is down before its first connection says why (RunStats.inputDown). */
+  readonly stats?: RunStats;
 }
 
 type Queued = LiveVideo & { readonly index: number };
@@ -40,7 +43,7 @@ export class LiveSource implements Source {
   private connection: LiveConnection | undefined;
   private info: VideoInfo | undefined;
   private copyStreams: readonly CopyStream[] = [];
-  private readonly timeline = new LiveTimeline();
+  private readonly timeline: LiveTimeline;
   private readonly backoff: Backoff;
   private readonly stop = new AbortController();
   private reader: Promise<void> | undefined;
@@ -51,12 +54,14 @@ export class LiveSource implements Source {
   constructor(private readonly opts: LiveSourceOptions) {
     this.label = opts.input;
     this.backoff = new Backoff(opts.live.reconnect);
+    this.timeline = new LiveTimeline(undefined, opts.live.timelineStartUs ?? 0);
     opts.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
   }
 
   async open(): Promise<SourceInfo> {
     const connection = await this.connect(undefined);
     if (!connection) throw new StoppedBeforeStartError(`input '${this.label}'`);
+    if (this.opts.stats) this.opts.stats.inputDown = null;
     const { durationSeconds, ...video } = connection.input.video;
     this.finite = durationSeconds !== undefined;
     this.info = video;
@@ -76,9 +81,12 @@ export class LiveSource implements Source {
         return await LiveConnection.open({ url: input, label: this.label, ...(format ? { format } : {}), options: liveInputOptions(input, live, options), timeline: this.timeline });
       } catch (err) {
         const delay = live.reconnect.enabled ? this.backoff.nextDelay() : undefined;
-        if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} attempts: ${errorMessage(err)}`, { cause: err }) : err;
+        const why = errorMessage(err).replace(`input '${this.label}': `, '');
+        if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} reconnect attempts: ${why}`, { cause: err }) : err;
         log.warn(`${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         read?.stats.count('reconnectAttempts');
+        const stats = read?.stats ?? this.opts.stats;
+        if (stats) stats.inputDown = errorMessage(err);
         if (!(await sleep(delay, this.stop.signal))) return undefined;
       }
     }
@@ -89,11 +97,29 @@ export class LiveSource implements Source {
     if (!info || !this.connection) throw new Error('LiveSource.frames() before open()');
     const queue = this.makeQueue(read);
     this.reader = this.readLoop(this.connection, queue, read);
+    try {
+      yield* this.takeFrames(queue, info, read);
+    } finally {
+      // stopped (SIGTERM, a stop request) with frames still waiting: they were counted in, so they
+      // are counted as dropped, and so is anything the reader delivers until it has stopped
+      if (read.signal.aborted) {
+        queue.end();
+        read.stats.count('framesDropped', queue.clear());
+      }
+    }
+  }
+
+  private async *takeFrames(queue: LiveQueue<Queued>, info: VideoInfo, read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const toNegotiated = new NegotiatedPictures(info, (m) => this.opts.log.warn(m));
     yield* creditedFrames(read, async () => {
       const item = await queue.take(read.signal);
+      if (item && read.signal.aborted) read.stats.count('framesDropped');
       if (!item || read.signal.aborted) return undefined;
       const { picture, changed } = await read.stats.time('convert', () => toNegotiated.convert(item.frame, `live input '${this.label}'`));
+      if (read.signal.aborted) {
+        read.stats.count('framesDropped'); // stopped while it was converted: it goes no further
+        return undefined;
+      }
       return {
         info,
         pts: fromMicros(item.ptsUs, info.timeBase),
@@ -134,7 +160,9 @@ export class LiveSource implements Source {
           queue.end(outcome.kind === 'error' ? outcome.error : undefined);
           return;
         }
-        this.opts.log.warn(`${this.label}: ${outcome.kind === 'error' ? errorMessage(outcome.error) : 'the stream ended'}; reconnecting`);
+        const why = `${this.label}: ${outcome.kind === 'error' ? errorMessage(outcome.error) : 'the stream ended'}`;
+        read.stats.inputDown = why;
+        this.opts.log.warn(`${why}; reconnecting`);
         connection = await this.reconnect(read);
       }
       queue.end();
@@ -161,7 +189,7 @@ export class LiveSource implements Source {
         this.backoff.reset();
         read.stats.count('framesIn');
         const peak = queue.peak;
-        queue.push({ ...item, index: nextIndex() });
+        if (!queue.push({ ...item, index: nextIndex() }) && read.signal.aborted) read.stats.count('framesDropped');
         if (queue.peak > peak) read.stats.count('queuePeak', queue.peak - peak);
       }
     }
@@ -176,6 +204,7 @@ export class LiveSource implements Source {
     if (!connection) return undefined;
     for (const problem of connection.attach(this.copyStreams)) this.opts.log.warn(`${this.label}: ${problem}`);
     read.stats.count('reconnects');
+    read.stats.inputDown = null;
     this.opts.log.info(`${this.label}: reconnected`);
     this.connection = connection;
     return connection;

@@ -1,3 +1,4 @@
+import type { RunStats } from '../core/stats.js';
 import { statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import type { Rational } from '../core/rational.js';
@@ -17,7 +18,7 @@ export interface SourceRequest {
   readonly frameRate?: Rational;
   readonly options?: Readonly<Record<string, string>>;
   /** How live inputs (rtsp, srt, rtmp, udp, HLS over http) are read; without it they are read like files. */
-  readonly live?: { readonly settings: LiveSettings; readonly log: Logger; readonly signal?: AbortSignal };
+  readonly live?: { readonly settings: LiveSettings; readonly log: Logger; readonly signal?: AbortSignal; readonly stats?: RunStats };
 }
 
 export function isUrl(name: string): boolean {
@@ -28,8 +29,8 @@ export function isUrl(name: string): boolean {
 export function createSource(req: SourceRequest): Source {
   const { input } = req;
   if (req.live && isLiveUrl(input)) {
-    const { settings, log, signal } = req.live;
-    return new LiveSource({ input, ...(req.format ? { format: req.format } : {}), ...(req.options ? { options: req.options } : {}), live: settings, log, ...(signal ? { signal } : {}) });
+    const { settings, log, signal, stats } = req.live;
+    return new LiveSource({ input, ...(req.format ? { format: req.format } : {}), ...(req.options ? { options: req.options } : {}), live: settings, log, ...(signal ? { signal } : {}), ...(stats ? { stats } : {}) });
   }
   if (input === '-' || isUrl(input)) return new AvSource(req);
   let stat;
