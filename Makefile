@@ -15,6 +15,8 @@ APT_PACKAGES := ffmpeg libavcodec-dev libavformat-dev libavdevice-dev libavfilte
 APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
                 gstreamer1.0-plugins-ugly gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi \
                 rtsp-server-perl nginx libnginx-mod-rtmp
+# The console and report tests drive a real browser (puppeteer-core, no browser download)
+APT_PACKAGES += chromium
 
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).
