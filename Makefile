@@ -100,7 +100,8 @@ bench-live: models
 	@mkdir -p bench
 	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json
 
-# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
+# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4
+# (bench/quality.md, .json), and bench/quality.html: per-frame charts and full-size crops of each model.
 # Models that are not installed are listed as missing.
 QUALITY_MODELS ?= bicubic,causal-sr,esrgan-slim,esrgan-medium,realesr-general-x4v3
 quality: models
