@@ -100,7 +100,7 @@ async function sectionHtml(section: ReportSection): Promise<string> {
   return `<section>
 <h2>${escapeXml(section.title)}</h2>
 <p class="note">ground truth ${escapeXml(basename(section.gt))}, ${first.width}x${first.height}, ${first.frames} frames${first.crop ? `, ${first.crop} px left out at each edge for the scores` : ''}${section.input ? `; input ${escapeXml(basename(section.input))}` : ''}</p>
-<table><thead><tr><th scope="col">Model</th><th scope="col">Frames</th><th scope="col">PSNR-Y dB</th><th scope="col">SSIM-Y</th><th scope="col">PSNR-RGB dB</th><th scope="col">SSIM-RGB</th><th scope="col">Flicker vs GT</th></tr></thead><tbody>${table}</tbody></table>
+<div class="scroll"><table><thead><tr><th scope="col">Model</th><th scope="col">Frames</th><th scope="col">PSNR-Y dB</th><th scope="col">SSIM-Y</th><th scope="col">PSNR-RGB dB</th><th scope="col">SSIM-RGB</th><th scope="col">Flicker vs GT</th></tr></thead><tbody>${table}</tbody></table></div>
 <p class="note">BT.601 Y (limited range), means of the per-frame figures. Flicker vs GT: the output's mean frame-to-frame change minus the ground truth's; above 0, it changes more than the real scene.</p>
 <div class="charts">${charts.join('')}${flicker}</div>
 ${await cropsHtml(section)}
@@ -110,7 +110,7 @@ ${await cropsHtml(section)}
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;color:#1b1f24;background:#fff;margin:0 auto;padding:1rem 1.2rem 3rem;max-width:1200px}
 h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.2rem;margin:2rem 0 .4rem;border-top:1px solid #d5d9e0;padding-top:1rem}h3{font-size:1.05rem;margin:1.4rem 0 .3rem}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d5d9e0;padding:.25rem .55rem;text-align:right;font-variant-numeric:tabular-nums}th[scope=row],thead th{text-align:left;background:#f3f5f8}
-.note{color:#5b6470;font-size:.88rem;margin:.3rem 0}.charts{display:flex;flex-direction:column;gap:1rem;margin:1rem 0}.chart{max-width:100%;height:auto}
+.scroll{overflow-x:auto;max-width:100%}.note{color:#5b6470;font-size:.88rem;margin:.3rem 0}.charts{display:flex;flex-direction:column;gap:1rem;margin:1rem 0}.chart{max-width:100%;height:auto}
 .crops{display:flex;flex-wrap:wrap;gap:.6rem}.crops figure{margin:0}.crops img{display:block;image-rendering:pixelated;border:1px solid #ccc}.crops figcaption{font-size:.8rem;color:#333;max-width:192px}.where{font-size:.85rem;margin:.8rem 0 .3rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;font-size:.88rem}dt{color:#5b6470}dd{margin:0}`;
 
