@@ -12,7 +12,7 @@ import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.
 import { outputKind } from '../sinks/live-outputs.js';
 import type { TilingOptions } from '../inference/tiled-model.js';
 import type { LoadModelOptions } from '../models/load.js';
-import { ProgressReporter } from './progress.js';
+import { JsonProgressReporter, ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
 import type { IdentityOptions } from '../operators/identity.js';
@@ -44,7 +44,8 @@ export interface UpscaleJob {
   readonly overwrite: boolean;
   readonly maxInFlight: number;
   readonly frameRate?: Rational;
-  readonly progress: boolean;
+  /** true: ffmpeg's progress line (rewritten in place on a terminal); 'json': one JSON line a second. */
+  readonly progress: boolean | 'json';
   /** Fault injection between source and model, or in the model (tests). */
   readonly inject?: IdentityOptions & { readonly modelDelayMs?: number };
   /** How live inputs are read (policy, reconnect, transport); defaults when absent. */
@@ -123,7 +124,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   checkOutput(job.output, job.overwrite, outputKind(spec.outputs[0]!));
   const stats = new RunStats();
   const signals = new StopSignals((sig) => job.log.info(`${sig}: finishing the frames in flight and closing the output (again to stop at once)`));
-  let progress: ProgressReporter | undefined;
+  let progress: ProgressReporter | JsonProgressReporter | undefined;
   try {
     const { summary, meter, live } = await runSpec(spec, {
       log: job.log,
@@ -132,7 +133,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
       hardSignal: signals.hardSignal,
       onDescribe: (line) => job.log.info(line),
       onStart: ({ input }) => {
-        if (job.progress) progress = new ProgressReporter(input.video);
+        if (job.progress) progress = job.progress === 'json' ? new JsonProgressReporter(input.video) : new ProgressReporter(input.video);
       },
       onFrame: (frame, s) => progress?.update(frame, s),
     });
@@ -143,6 +144,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
     if (err instanceof StoppedBeforeStartError) throw new StoppedBeforeStartError(err.what, signals.exitCode() ?? 130);
     throw err;
   } finally {
+    if (progress instanceof JsonProgressReporter) progress.stop();
     signals.dispose();
   }
 }
