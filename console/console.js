@@ -58,7 +58,7 @@ const fmt = (v, digits = 1) => (v === null || v === undefined ? '–' : Number(v
 
 const COLUMNS = [
   ['id', 'Pipeline', (p) => p.id],
-  ['state', 'State', null],
+  ['st', 'State', null],
   ['desc', 'Input → output', (p) => p.description || '–'],
   ['num', 'Frames in / out', (p) => `${p.framesIn} / ${p.framesOut}`],
   ['num', 'fps in / out', (p) => `${fmt(p.inputFps)} / ${fmt(p.outputFps)}`],
