@@ -14,7 +14,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function previewCopies(base: string, id: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return sampleValue(parsePrometheus(text).samples, 'stream_sr_preview_frame_copies_total', { pipeline: id });
+  const copies = sampleValue(parsePrometheus(text).samples, 'stream_sr_preview_frame_copies_total', { pipeline: id });
+  if (copies === undefined) throw new Error(`/metrics has no stream_sr_preview_frame_copies_total for ${id}`);
+  return copies;
 }
 
 async function startServe(files: string[], extra: string[] = []): Promise<{ serve: Managed; base: string }> {
