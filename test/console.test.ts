@@ -101,6 +101,17 @@ t.test('the web console: live table, stop/start, before/after preview, HLS playe
   t.ok(copies > 0 && copies <= 2 * (Math.ceil(seconds) + 1) + 1, `while watched, ${copies} frame copies in ${seconds.toFixed(1)} s (at most one pair a second)`);
   t.equal(await previewCopies(base, 'rec'), 0, 'the pipeline nobody watches copies nothing');
 
+  // the console's routes answer as an API does
+  t.equal((await fetch(`${base}/pipelines/cam/preview.png?side=sideways`)).status, 400, 'side must be before or after');
+  const playlist = await fetch(`${base}/pipelines/cam/hls/0/index.m3u8`);
+  t.equal(playlist.status, 200);
+  t.match(await playlist.text(), /^#EXTM3U/, 'the HLS playlist is served');
+  t.equal((await fetch(`${base}/pipelines/cam/hls/0/cam.yaml`)).status, 404, 'nothing but the playlist and its segments');
+  t.equal((await fetch(`${base}/pipelines/rec/hls/0/index.m3u8`)).status, 404, 'a pipeline without an HLS output serves none');
+  const history = (await (await fetch(`${base}/pipelines/cam/history`)).json()) as { samples: Array<{ t: number; outputFps: number }>; log: Array<{ line: string }>; hls: string[] };
+  t.ok(history.samples.length >= 5 && history.samples.every((x, i) => i === 0 || x.t > history.samples[i - 1]!.t), `${history.samples.length} samples, one a second, in order`);
+  t.same(history.hls, ['/pipelines/cam/hls/0/index.m3u8']);
+
   // the HLS output plays in the page
   t.equal(await page.$eval('#player', (d) => (d as HTMLElement).hidden), false, 'an HLS pipeline gets a player');
   await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).readyState >= 2, { timeout: 30000 }).then(
@@ -147,6 +158,9 @@ t.test('the web console with a token: a login form, then every API call carries 
     if (url.protocol === 'http:' && !path.startsWith('/console/') && path !== '/') calls.push({ path, auth: r.headers()['authorization'] });
   });
   await page.setViewport({ width: 1280, height: 720 });
+  t.equal((await fetch(`${base}/pipelines/file/history`)).status, 401, 'the history needs the token');
+  t.equal((await fetch(`${base}/pipelines/file/preview.png?side=after`)).status, 401, 'the preview needs the token');
+  t.equal((await fetch(`${base}/console/console.js`)).status, 200, 'the page\'s own files load without it (they hold no data)');
   await page.goto(`${base}/`, { waitUntil: 'load' });
   await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
   t.equal(await page.$eval('#overview', (s) => (s as HTMLElement).hidden), true, 'no pipelines shown before signing in');
