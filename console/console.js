@@ -337,4 +337,16 @@ function player(url) {
   $('player').hidden = false;
 }
 
-poll();
+/** Asks for the token first when the service wants one, so no call goes out without it. */
+async function begin() {
+  let config = { tokenRequired: false };
+  try {
+    config = await (await fetch('/console/config.json', { cache: 'no-store' })).json();
+  } catch (err) {
+    $('service').textContent = `the service did not answer: ${err.message}`;
+  }
+  if (config.tokenRequired && !token()) signedOut();
+  else poll();
+}
+
+begin();

@@ -151,6 +151,7 @@ t.test('the web console with a token: a login form, then every API call carries 
   const browser = await launchChromium(chromium!);
   t.teardown(() => browser.close());
   const page = await browser.newPage();
+  const problems = recordProblems(page);
   const calls: Array<{ path: string; auth: string | undefined }> = [];
   page.on('request', (r) => {
     const url = new URL(r.url());
@@ -164,7 +165,7 @@ t.test('the web console with a token: a login form, then every API call carries 
   await page.goto(`${base}/`, { waitUntil: 'load' });
   await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
   t.equal(await page.$eval('#overview', (s) => (s as HTMLElement).hidden), true, 'no pipelines shown before signing in');
-  t.ok(calls.length > 0 && calls.every((c) => c.auth === undefined), 'before signing in the page has no token to send');
+  t.same(calls, [], 'before signing in the page calls no API (it has no token to send)');
   const probes = calls.length;
   await page.type('#token', 's3cret');
   await page.keyboard.press('Enter');
@@ -173,5 +174,6 @@ t.test('the web console with a token: a login form, then every API call carries 
   const after = calls.slice(probes);
   t.ok(after.some((c) => c.path === '/pipelines') && after.some((c) => c.path.endsWith('/history')), `the page called the API (${[...new Set(after.map((c) => c.path))].join(', ')})`);
   t.same(after.filter((c) => c.auth !== 'Bearer s3cret'), [], 'every API call after signing in carries the bearer header');
+  t.same(problems, [], 'no console errors or failed requests, login included');
   await screenshot(page, 'console-login', { width: 390, height: 844 });
 });

@@ -66,7 +66,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiOption
   const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
   if (path === '/health') return method === 'GET' ? send(res, 200, { status: 'ok', pipelines: opts.pipelines.size, uptimeSeconds: Math.round((Date.now() - opts.startedAt) / 1000) }) : methodNotAllowed(res, 'GET');
-  if (method === 'GET' && isConsoleAsset(path)) return sendConsoleAsset(path, res);
+  if (method === 'GET' && isConsoleAsset(path)) return sendConsoleAsset(path, res, Boolean(opts.token));
   if (!authorized(req, opts.token)) {
     res.setHeader('www-authenticate', 'Bearer realm="stream-sr"');
     return send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <token>)' });

@@ -17,16 +17,19 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
   '/console/hls.min.js': { file: () => createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'), type: 'text/javascript; charset=utf-8' },
 };
 
+/** Whether the page must ask for a token: it then makes no API call before it has one. */
+const CONFIG = '/console/config.json';
+
 export function isConsoleAsset(path: string): boolean {
-  return path in ASSETS;
+  return path in ASSETS || path === CONFIG;
 }
 
-export async function sendConsoleAsset(path: string, res: ServerResponse): Promise<void> {
-  const asset = ASSETS[path]!;
-  const body = await readFile(asset.file());
+export async function sendConsoleAsset(path: string, res: ServerResponse, tokenRequired: boolean): Promise<void> {
+  const asset = ASSETS[path];
+  const body = asset ? await readFile(asset.file()) : `${JSON.stringify({ tokenRequired })}\n`;
   res.writeHead(200, {
-    'content-type': asset.type,
-    'cache-control': 'no-cache',
+    'content-type': asset?.type ?? 'application/json; charset=utf-8',
+    'cache-control': asset ? 'no-cache' : 'no-store',
     // the page may talk to this service only, and run only the scripts it serves
     'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; worker-src 'self' blob:; style-src 'self'; script-src 'self'",
     'x-content-type-options': 'nosniff',
