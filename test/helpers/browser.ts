@@ -21,6 +21,7 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
   const browser = await launch({
     executablePath,
     headless: true,
+    timeout: 60000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
   });
   // chromium's last child processes may still write there as it disconnects
