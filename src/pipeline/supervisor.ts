@@ -133,6 +133,7 @@ export class SupervisedPipeline {
       } else if (msg.type === 'ended') {
         ended = msg;
         this.current = msg.metrics;
+        this.preview.setRunCopies(msg.previewCopies ?? 0);
       } else if (msg.type === 'preview') {
         this.preview.put(msg);
       }

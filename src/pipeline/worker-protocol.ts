@@ -13,6 +13,6 @@ export type FromWorker =
   | { readonly type: 'started'; readonly description: string }
   /** `previewCopies`: frames copied for the preview in this run (0 while nobody watched). */
   | { readonly type: 'metrics'; readonly metrics: MetricsSnapshot; readonly previewCopies?: number }
-  | { readonly type: 'ended'; readonly state: 'completed' | 'aborted' | 'failed'; readonly error?: string; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'ended'; readonly state: 'completed' | 'aborted' | 'failed'; readonly error?: string; readonly metrics: MetricsSnapshot; readonly previewCopies?: number }
   /** A before/after pair of the same frame as PNG files (base64), the output's size. */
   | { readonly type: 'preview'; readonly index: number; readonly width: number; readonly height: number; readonly before: string; readonly after: string };

@@ -55,11 +55,11 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         send({ type: 'started', description: line });
       },
     });
-    ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot() };
+    ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot(), previewCopies: preview.copies };
   } catch (err) {
     const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
     log.error(`${where}${errorMessage(err)}`);
-    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, metrics: meter.snapshot() };
+    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, metrics: meter.snapshot(), previewCopies: preview.copies };
   } finally {
     clearInterval(ticker);
   }
