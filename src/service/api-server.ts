@@ -50,8 +50,10 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 
 /**
  * GET /health, GET /pipelines, GET /pipelines/{id}, POST /pipelines/{id}/start and /stop,
- * GET /metrics (Prometheus text); the web console at / with its routes (console-routes.ts). Nothing here runs a command or reads a file a request names:
- * pipelines are the ones the service was started with.
+ * GET /metrics (Prometheus text); the web console at / and its routes (console-routes.ts). Nothing
+ * here runs a command or reads a file a request names (the console's HLS route serves only the
+ * playlist and segments of a pipeline's own HLS output): pipelines are the ones the service was
+ * started with.
  */
 export function createApiServer(opts: ApiOptions): Server {
   const server = createServer((req, res) => {
