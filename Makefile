@@ -15,6 +15,8 @@ APT_PACKAGES := ffmpeg libavcodec-dev libavformat-dev libavdevice-dev libavfilte
 APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
                 gstreamer1.0-plugins-ugly gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi \
                 rtsp-server-perl nginx libnginx-mod-rtmp
+# The console and report tests drive a real browser (puppeteer-core, no browser download)
+APT_PACKAGES += chromium
 
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).
@@ -100,7 +102,8 @@ bench-live: models
 	@mkdir -p bench
 	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json
 
-# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4.
+# Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4
+# (bench/quality.md, .json), and bench/quality.html: per-frame charts and full-size crops of each model.
 # Models that are not installed are listed as missing.
 QUALITY_MODELS ?= bicubic,causal-sr,esrgan-slim,esrgan-medium,realesr-general-x4v3
 quality: models

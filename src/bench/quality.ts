@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { stderrLogger } from '../core/log.js';
 import { packageRoot } from '../core/package-root.js';
-import { evaluate } from '../metrics/evaluate.js';
+import { evaluate, type EvalReport } from '../metrics/evaluate.js';
+import { qualityReportHtml, type ReportModel } from '../report/quality-report.js';
 import { findModel, searchPath } from '../models/registry.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
 import { modelSpecFrom } from '../pipeline/model-options.js';
@@ -16,7 +17,8 @@ import { finiteOrNull } from '../metrics/format.js';
 /**
  * `make quality`: every listed model on every Vid4 sequence of the shared data, x4: PSNR-Y,
  * SSIM-Y and flicker against the GT, and seconds per frame on this machine. A model that is not
- * installed is reported as missing, never as a number. Writes <out>.md and <out>.json.
+ * installed is reported as missing, never as a number. Writes <out>.md, <out>.json and <out>.html
+ * (per-frame charts, flicker and full-size crops of every model that ran, per sequence).
  *
  *   node dist/src/bench/quality.js --models bicubic,esrgan-slim --data ../shared/data --out bench/quality
  */
@@ -32,6 +34,9 @@ function option(name: string, fallback: string): string {
 
 const log = stderrLogger('warning');
 
+/** Each sequence's scored outputs, for the HTML report. */
+const scored = new Map<string, ReportModel[]>();
+
 async function scoreOne(model: string, label: string, sequence: string, data: string, work: string): Promise<QualityRow> {
   const lr = join(data, sequence, 'lr_x4.mkv');
   const gt = join(data, sequence, 'gt.mkv');
@@ -42,7 +47,8 @@ async function scoreOne(model: string, label: string, sequence: string, data: st
   });
   const seconds = (performance.now() - t0) / 1000;
   const frames = summary.framesOut;
-  const report = await evaluate({ ref: gt, test: output, crop: CROP });
+  const report: EvalReport = await evaluate({ ref: gt, test: output, crop: CROP });
+  scored.set(sequence, [...(scored.get(sequence) ?? []), { label, path: output, report }]);
   const { psnrY, ssimY, psnrRgb, ssimRgb } = report.mean;
   return { model: label, sequence, status: 'ok', frames, psnrY, ssimY, psnrRgb, ssimRgb, flicker: report.flicker, secondsPerFrame: seconds / frames, modelSecondsPerFrame: summary.stats.stageMs('infer') / 1000 / frames };
 }
@@ -89,6 +95,15 @@ async function main(): Promise<void> {
   await mkdir(join(out, '..'), { recursive: true });
   await writeFile(`${out}.md`, markdown);
   await writeFile(`${out}.json`, JSON.stringify({ conditions, rows }, finiteOrNull, 2) + '\n');
+  const sections = SEQUENCES.filter((s) => scored.get(s)?.length).map((s) => ({ title: s, gt: join(data, s, 'gt.mkv'), input: join(data, s, 'lr_x4.mkv'), models: scored.get(s)! }));
+  if (sections.length) {
+    const html = await qualityReportHtml({
+      title: `stream-sr quality on Vid4, x${SCALE}`,
+      conditions: [['machine', conditions.machine], ['date', conditions.date], ['version', conditions.version], ['edge crop for the scores', `${CROP} px`], ['models', rows.filter((r) => r.status !== 'ok').map((r) => `${r.model}: ${r.status}`).filter((v, i, a) => a.indexOf(v) === i).join('; ') || 'all ran']],
+      sections,
+    });
+    await writeFile(`${out}.html`, html);
+  }
   process.stdout.write(markdown);
 }
 

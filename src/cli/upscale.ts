@@ -14,6 +14,7 @@ function builder(y: Argv) {
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
+    .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
     .option('codec', { type: 'string', describe: `video encoder (also -c:v); default ${DEFAULTS.videoCodec}, wrapped_avframe for y4m` })
     .option('crf', { type: 'number', default: DEFAULTS.crf, describe: 'x264/x265 constant rate factor' })
     .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
@@ -48,7 +49,7 @@ async function handler(args: Args): Promise<void> {
       overwrite: args.overwrite,
       maxInFlight: args.maxInFlight,
       ...(args.framerate ? { frameRate: parseRate(args.framerate, '--framerate') } : {}),
-      progress: !args.quiet,
+      progress: args.progress === 'json' ? 'json' : !args.quiet,
       ...(args.inject ? { inject: parseInject(args.inject) } : {}),
       live: liveSettingsFrom(args),
       fallbackModel: args.fallbackModel,

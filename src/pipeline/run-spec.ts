@@ -1,3 +1,5 @@
+import { tap } from 'rxjs';
+import type { Frame } from '../core/frame.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
 import { Credit } from '../core/credit.js';
@@ -16,6 +18,8 @@ export interface SpecRunOptions {
   readonly meter?: RunMeter;
   readonly onStart?: RunOptions['onStart'];
   readonly onFrame?: RunOptions['onFrame'];
+  /** Called with each frame from the source, before the model (the console's preview). */
+  readonly onSourceFrame?: (frame: Frame) => void;
   /** Called with one line describing the pipeline once it is negotiated. */
   readonly onDescribe?: (line: string) => void;
 }
@@ -42,7 +46,7 @@ export async function runSpec(spec: PipelineSpec, opts: SpecRunOptions): Promise
       ...(opts.hardSignal ? { hardSignal: opts.hardSignal } : {}),
       log: opts.log,
       stats,
-      before: built.before,
+      before: opts.onSourceFrame ? [...built.before, tap(opts.onSourceFrame)] : built.before,
       onStart: (info) => {
         const v = info.input.video;
         opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${built.model.id} x${built.model.scale} → ${built.sink.describe()}; formats: ${info.formats.replace('model', built.model.id)}`);

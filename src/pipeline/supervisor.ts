@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Backoff } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 import { isLiveUrl } from '../sources/live-options.js';
+import { PipelineHistory } from '../service/history.js';
+import { PreviewStore } from '../service/preview-store.js';
 import { EMPTY_METRICS, type MetricsSnapshot } from './run-meter.js';
 import type { PipelineSpec } from './spec.js';
 import { existingOutputRefusal } from './output-check.js';
@@ -71,6 +73,10 @@ export class SupervisedPipeline {
   /** Where the outputs' timeline ended so far (µs): a restarted live pipeline continues from there. */
   private outputEndUs = 0;
   private readonly listeners = new Set<(state: PipelineState) => void>();
+  /** Recent rates, latency, drops and log lines, for the console. */
+  readonly history = new PipelineHistory();
+  /** The latest before/after pictures, taken only while someone asks for them. */
+  readonly preview = new PreviewStore((msg) => Boolean(this.worker?.connected && this.worker.send(msg)));
 
   constructor(
     readonly spec: PipelineSpec,
@@ -113,6 +119,7 @@ export class SupervisedPipeline {
 
   private setState(state: PipelineState): void {
     this.state = state;
+    this.history.log(`state: ${state}`);
     for (const fn of this.listeners) fn(state);
   }
 
@@ -147,7 +154,11 @@ export class SupervisedPipeline {
     worker.stderr!.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line) process.stderr.write(`[${this.id}] ${line}\n`);
+      for (const line of lines) {
+        if (!line) continue;
+        process.stderr.write(`[${this.id}] ${line}\n`);
+        this.history.log(line);
+      }
     });
     let ended: Extract<FromWorker, { type: 'ended' }> | undefined;
     worker.on('message', (msg: FromWorker) => {
@@ -158,11 +169,16 @@ export class SupervisedPipeline {
         this.current = msg.metrics;
         this.outputEndUs = Math.max(this.outputEndUs, msg.metrics.outputEndUs);
         this.inputDown(msg.metrics.inputDown);
+        this.preview.setRunCopies(msg.previewCopies ?? 0);
+        this.history.sample(this.status());
         if (msg.metrics.framesOut > 0 && performance.now() - this.runStartedAt > HEALTHY_MS) this.backoff.reset();
       } else if (msg.type === 'ended') {
         ended = msg;
         this.current = msg.metrics;
         this.outputEndUs = Math.max(this.outputEndUs, msg.metrics.outputEndUs);
+        this.preview.setRunCopies(msg.previewCopies ?? 0);
+      } else if (msg.type === 'preview') {
+        this.preview.put(msg);
       }
     });
     this.exited = new Promise((resolve) => {
@@ -181,6 +197,7 @@ export class SupervisedPipeline {
   private finished(ended: Extract<FromWorker, { type: 'ended' }> | undefined, code: number | null, signal: NodeJS.Signals | null): void {
     if (!ended && this.outputEndUs > 0) this.outputEndUs += UNREPORTED_MARGIN_US;
     this.totals = addCounters(this.totals, this.current);
+    this.preview.runEnded();
     this.current = { ...EMPTY_METRICS, latencyP50Ms: this.current.latencyP50Ms, latencyP95Ms: this.current.latencyP95Ms };
     if (this.stopRequested) return this.setState('stopped');
     if (ended && ended.state !== 'failed') return this.setState(ended.state === 'completed' ? 'completed' : 'stopped');

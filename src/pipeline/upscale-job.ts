@@ -9,7 +9,7 @@ import type { EncoderSettings } from '../av/output.js';
 import { isUrl } from '../sources/open-source.js';
 import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
 import { outputKind } from '../sinks/live-outputs.js';
-import { ProgressReporter } from './progress.js';
+import { JsonProgressReporter, ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
 import type { IdentityOptions } from '../operators/identity.js';
@@ -29,7 +29,8 @@ export interface UpscaleJob {
   readonly overwrite: boolean;
   readonly maxInFlight: number;
   readonly frameRate?: Rational;
-  readonly progress: boolean;
+  /** true: ffmpeg's progress line (rewritten in place on a terminal); 'json': one JSON line a second. */
+  readonly progress: boolean | 'json';
   /** Fault injection between source and model, or in the model (tests). */
   readonly inject?: IdentityOptions & { readonly modelDelayMs?: number };
   /** How live inputs are read (policy, reconnect, transport); defaults when absent. */
@@ -114,7 +115,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
   checkOutput(job.input, job.output, job.overwrite, outputKind(spec.outputs[0]!));
   const stats = new RunStats();
   const signals = new StopSignals((sig) => job.log.info(`${sig}: finishing the frames in flight and closing the output (again to stop at once)`));
-  let progress: ProgressReporter | undefined;
+  let progress: ProgressReporter | JsonProgressReporter | undefined;
   try {
     const { summary, meter, live } = await runSpec(spec, {
       log: job.log,
@@ -123,7 +124,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
       hardSignal: signals.hardSignal,
       onDescribe: (line) => job.log.info(line),
       onStart: ({ input }) => {
-        if (job.progress) progress = new ProgressReporter(input.video);
+        if (job.progress) progress = job.progress === 'json' ? new JsonProgressReporter(input.video) : new ProgressReporter(input.video);
       },
       onFrame: (frame, s) => progress?.update(frame, s),
     });
@@ -134,6 +135,7 @@ export async function runUpscaleJob(job: UpscaleJob): Promise<JobResult> {
     if (err instanceof StoppedBeforeStartError) throw new StoppedBeforeStartError(err.what, signals.exitCode() ?? 130);
     throw err;
   } finally {
+    if (progress instanceof JsonProgressReporter) progress.stop();
     signals.dispose();
   }
 }

@@ -8,6 +8,8 @@
 import { stderrLogger } from '../core/log.js';
 import { errorMessage, PipelineError, UsageError } from '../core/errors.js';
 import { RunStats } from '../core/stats.js';
+import { PreviewEncoder } from '../preview/preview-encoder.js';
+import { PreviewTap } from '../preview/preview-tap.js';
 import { RunMeter } from './run-meter.js';
 import { runSpec } from './run-spec.js';
 import { refuseExistingOutputs } from './output-check.js';
@@ -17,6 +19,13 @@ const soft = new AbortController();
 const hard = new AbortController();
 const send = (msg: FromWorker): void => void process.send?.(msg);
 const log = stderrLogger(process.env.STREAM_SR_LOG_LEVEL === 'verbose' ? 'verbose' : 'info');
+const previews = new PreviewEncoder();
+const preview = new PreviewTap((pair) => {
+  void previews.encode(pair).then(
+    (p) => p && send({ type: 'preview', index: p.index, width: p.width, height: p.height, before: p.before.toString('base64'), after: p.after.toString('base64') }),
+    (err: unknown) => log.warn(`preview: ${errorMessage(err)}`),
+  );
+});
 
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
@@ -24,13 +33,14 @@ process.on('disconnect', () => soft.abort(new Error('the service went away')));
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') void run(msg);
   else if (msg.type === 'stop') soft.abort(new Error('stopped'));
+  else if (msg.type === 'preview') preview.watch();
   else if (msg.type === 'abort') (soft.abort(new Error('aborted')), hard.abort(new Error('aborted')));
 });
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const stats = new RunStats();
   const meter = new RunMeter(stats);
-  const ticker = setInterval(() => send({ type: 'metrics', metrics: meter.snapshot() }), 1000);
+  const ticker = setInterval(() => send({ type: 'metrics', metrics: meter.snapshot(), previewCopies: preview.copies }), 1000);
   let ended: FromWorker;
   try {
     if (!msg.replaceOutputs) refuseExistingOutputs(msg.spec);
@@ -39,17 +49,19 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       stats,
       meter,
       signal: soft.signal,
+      onSourceFrame: (frame) => preview.onSource(frame),
+      onFrame: (frame) => preview.onOutput(frame),
       hardSignal: hard.signal,
       onDescribe: (line) => {
         log.info(line);
         send({ type: 'started', description: line });
       },
     });
-    ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot() };
+    ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot(), previewCopies: preview.copies };
   } catch (err) {
     const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
     log.error(`${where}${errorMessage(err)}`);
-    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, metrics: meter.snapshot() };
+    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, metrics: meter.snapshot(), previewCopies: preview.copies };
   } finally {
     clearInterval(ticker);
   }

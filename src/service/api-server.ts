@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { SupervisedPipeline, PipelineStatus } from '../pipeline/supervisor.js';
+import { handleConsoleRoute, isConsoleAsset, sendConsoleAsset } from './console-routes.js';
 import { prometheusText } from './metrics.js';
 
 export interface ApiOptions {
@@ -50,8 +51,10 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 
 /**
  * GET /health, GET /pipelines, GET /pipelines/{id}, POST /pipelines/{id}/start and /stop,
- * GET /metrics (Prometheus text). Nothing here runs a command or reads a file a request names:
- * pipelines are the ones the service was started with.
+ * GET /metrics (Prometheus text); the web console at / and its routes (console-routes.ts). Nothing
+ * here runs a command or reads a file a request names (the console's HLS route serves only the
+ * playlist and segments of a pipeline's own HLS output): pipelines are the ones the service was
+ * started with.
  */
 export function createApiServer(opts: ApiOptions): Server {
   const server = createServer((req, res) => {
@@ -67,12 +70,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiOption
   const method = req.method ?? 'GET';
   // HEAD is GET without the body (load balancers and uptime checks use it)
   if (path === '/health') return method === 'GET' || method === 'HEAD' ? send(res, 200, { status: 'ok', pipelines: opts.pipelines.size, uptimeSeconds: Math.round((Date.now() - opts.startedAt) / 1000) }) : methodNotAllowed(res, 'GET, HEAD');
+  if (method === 'GET' && isConsoleAsset(path)) return sendConsoleAsset(path, res, Boolean(opts.token));
   if (!authorized(req, opts.token)) {
     res.setHeader('www-authenticate', 'Bearer realm="stream-sr"');
     return send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <token>)' });
   }
   const all = [...opts.pipelines.values()];
-  if (path === '/metrics') return method === 'GET' ? send(res, 200, prometheusText(all.map((p) => p.status()), (Date.now() - opts.startedAt) / 1000), 'text/plain; version=0.0.4; charset=utf-8') : methodNotAllowed(res, 'GET');
+  if (path === '/metrics') return method === 'GET' ? send(res, 200, prometheusText(all.map((p) => p.status()), (Date.now() - opts.startedAt) / 1000, all.map((p) => p.preview.frameCopies)), 'text/plain; version=0.0.4; charset=utf-8') : methodNotAllowed(res, 'GET');
+  if (await handleConsoleRoute(req, res, path, opts.pipelines, send)) return;
   if (path === '/pipelines') return method === 'GET' ? send(res, 200, all.map((p) => view(p.status()))) : methodNotAllowed(res, 'GET');
   const m = /^\/pipelines\/([^/]+)(?:\/(start|stop))?$/.exec(path);
   if (!m) return send(res, 404, { error: `no such endpoint: ${path}` });

@@ -14,7 +14,7 @@ function num(v: number): string {
  * The Prometheus text exposition format (version 0.0.4): one family per measure, each pipeline a
  * `pipeline` label; latency as a summary in seconds, the state as a state set.
  */
-export function prometheusText(pipelines: readonly PipelineStatus[], uptimeSeconds: number): string {
+export function prometheusText(pipelines: readonly PipelineStatus[], uptimeSeconds: number, previewFrameCopies: readonly number[] = []): string {
   const out: string[] = [];
   const family = (name: string, type: 'counter' | 'gauge' | 'summary', help: string, rows: Array<[string, number]>): void => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -34,6 +34,7 @@ export function prometheusText(pipelines: readonly PipelineStatus[], uptimeSecon
   family('stream_sr_input_fps', 'gauge', 'Frames per second received, over the last seconds.', each((p) => p.metrics.inputFps));
   family('stream_sr_output_fps', 'gauge', 'Frames per second written, over the last seconds.', each((p) => p.metrics.outputFps));
   family('stream_sr_last_error_timestamp_seconds', 'gauge', 'When the pipeline last failed (0: never).', each((p) => (p.lastError ? Date.parse(p.lastError.at) / 1000 : 0)));
+  family('stream_sr_preview_frame_copies_total', 'counter', 'Frames copied for the console\'s preview (none while nobody watches it).', pipelines.map((p, i) => [`{pipeline="${label(p.id)}"}`, previewFrameCopies[i] ?? 0]));
   const latency: Array<[string, number]> = [];
   for (const p of pipelines) {
     const id = label(p.id);
