@@ -35,7 +35,7 @@ t.test('a source frame the pipeline drops gives no pair, and the next second tri
   const clock = { now: 0 };
   const pairs: Array<{ index: number; before: number; after: number }> = [];
   // each frame's pixels hold its index / 100: a pair's two pictures must be of the same frame
-  const tap = new PreviewTap((p) => pairs.push({ index: p.index, before: p.before.rgb[0]!, after: p.after.rgb[0]! }), () => clock.now);
+  const tap = new PreviewTap((p) => pairs.push({ index: p.index, before: rgbOf(p.before.frame)[0]!, after: rgbOf(p.after.frame)[0]! }), () => clock.now);
   tap.watch();
   run(tap, clock, 3, (i) => i % 2 === 0);
   t.ok(pairs.length >= 1, 'pairs still come');

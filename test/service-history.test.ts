@@ -3,7 +3,7 @@ import { PipelineHistory } from '../src/service/history.js';
 import { EMPTY_METRICS } from '../src/pipeline/run-meter.js';
 import type { PipelineStatus } from '../src/pipeline/supervisor.js';
 
-const status = (outputFps: number): PipelineStatus => ({ id: 'p', state: 'running', description: null, restarts: 0, lastError: null, metrics: { ...EMPTY_METRICS, outputFps } });
+const status = (outputFps: number): PipelineStatus => ({ id: 'p', state: 'running', description: null, restarts: 0, lastError: null, pid: null, metrics: { ...EMPTY_METRICS, outputFps } });
 
 t.test('the history keeps the last samples and log lines only, oldest dropped first', async (t) => {
   const h = new PipelineHistory(300, 200);
