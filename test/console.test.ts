@@ -33,7 +33,7 @@ t.test('the web console: live table, stop/start, before/after preview, HLS playe
   const cam = await startRtspCamera({ size: '160x96', audio: false });
   t.teardown(() => cam.server.stop());
   writeFileSync(join(tmp, 'cam.yaml'), `id: cam\nsource: { url: '${cam.url}' }\nmodel: { id: esrgan-slim, scale: 4 }\nsinks:\n  - url: ${tmp}/hls/index.m3u8\n    hls: { segmentSeconds: 1, listSize: 6 }\n`);
-  writeFileSync(join(tmp, 'rec.yaml'), `id: rec\nsource: { url: '${cam.url}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/rec.mkv' } ]\n`);
+  writeFileSync(join(tmp, 'rec.yaml'), `id: rec\nsource: { url: '${cam.url}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/rec.mkv' } ]\noverwrite: true\n`);
   const { serve, base } = await startServe([join(tmp, 'cam.yaml'), join(tmp, 'rec.yaml')]);
   t.teardown(() => serve.stop('SIGKILL'));
   await waitFor(async () => {
