@@ -7,6 +7,12 @@ import { GraphBuilder, encodeModel } from '../src/onnx/graph.js';
 import { memoryLogger } from '../src/core/log.js';
 import { pipelineFromData } from '../src/pipeline/pipeline-file.js';
 import { runSpec } from '../src/pipeline/run-spec.js';
+import { AvSource } from '../src/sources/av-source.js';
+import { TeeSink } from '../src/sinks/tee-sink.js';
+import type { Sink } from '../src/sinks/sink.js';
+import type { Frame } from '../src/core/frame.js';
+import { Credit } from '../src/core/credit.js';
+import { RunStats } from '../src/core/stats.js';
 import { clips, ffmpeg, packetMd5s, probeStreams, probeVideoFrames } from './helpers/media.js';
 import { writeHistoryModel } from './helpers/history-model.js';
 import { runCli } from './helpers/cli.js';
@@ -35,6 +41,15 @@ const BT601_PC = ['-colorspace', 'smpte170m', '-color_range', 'pc', '-color_prim
 /** Raw planes of every frame, as ffmpeg decodes them (no conversion: the file's own format). */
 function rawPlanes(path: string, pixFmt: string, filter?: string): Buffer {
   return execFileSync('ffmpeg', ['-v', 'error', '-i', path, ...(filter ? ['-vf', filter] : []), '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], { maxBuffer: 1 << 28 });
+}
+
+async function takeFrames(source: AvSource, count: number): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  for await (const f of source.frames({ credit: new Credit(count + 1), signal: new AbortController().signal, stats: new RunStats() })) {
+    frames.push(f);
+    if (frames.length >= count) break;
+  }
+  return frames;
 }
 
 function maxDifference(a: Buffer, b: Buffer, bytes: 1 | 2): number {
@@ -102,6 +117,21 @@ t.test('a tee converts the model output once for all its outputs', async (t) => 
   t.equal(summary.stats.get('conversionsOut'), 6, 'one conversion out per frame, not one per output');
   t.same([probeVideoFrames(out('tee-a.mkv')).length, probeVideoFrames(out('tee-b.mkv')).length], [6, 6], 'both outputs have every frame');
   t.ok(rawPlanes(out('tee-a.mkv'), 'yuv420p').equals(rawPlanes(out('tee-b.mkv'), 'yuv420p')), 'and the same pictures');
+});
+
+t.test('a tee gives each output its own picture over the same pixels (each encoder sets pts and keyframes in place)', async (t) => {
+  const source = new AvSource({ input: clip('tee-own.mkv', 'yuv420p', BT709_TV, 2) });
+  await source.open();
+  const [decoded] = await takeFrames(source, 1);
+  await source.close();
+  const seen: Frame[] = [];
+  const sink = (): Sink => ({ label: 's', warnings: [], open: async () => undefined, accepts: () => null, describe: () => 's', writeCopy: async () => undefined, close: async () => undefined, write: async (f) => void seen.push(f) });
+  await new TeeSink([sink(), sink()]).write(decoded!);
+  const [a, b] = seen.map((f) => f as Frame & { picture: { handle: { data: Buffer[]; pict_type: unknown } } });
+  t.not(a!.picture.handle, b!.picture.handle, 'two AVFrames');
+  t.ok(a!.picture.handle.data.every((plane, i) => plane.equals(b!.picture.handle.data[i]!)), 'with the same pixels');
+  a!.picture.handle.pict_type = 'I';
+  t.equal(b!.picture.handle.pict_type, null, 'a keyframe forced on one output is not forced on the other');
 });
 
 t.test('a tee copies audio packets unchanged into every output (no padding bytes in the second copy)', async (t) => {

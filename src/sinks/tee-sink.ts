@@ -1,7 +1,7 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
-import { duplicateCopyPacket } from '../av/packets.js';
+import { duplicateCopyPacket, duplicateFrame } from '../av/packets.js';
 
 /**
  * Several outputs of one pipeline (an HLS folder for viewers and a recording, say): every frame and
@@ -34,7 +34,8 @@ export class TeeSink implements Sink {
   }
 
   async write(frame: Frame): Promise<void> {
-    await Promise.all(this.sinks.map((s) => s.write(frame)));
+    const frames = this.sinks.map((_, i) => (i === 0 ? frame : duplicateFrame(frame))); // each encoder retimes and tags its own
+    await Promise.all(this.sinks.map((s, i) => s.write(frames[i]!)));
   }
 
   async writeCopy(packet: CopyPacket): Promise<void> {
