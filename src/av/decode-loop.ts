@@ -29,8 +29,6 @@ export class DecodeLoop {
   private readonly pending: Beamcoder.Frame[] = [];
   private sawKeyframe: boolean;
   private ended = false;
-  /** Packets the decoder rejected (live inputs only; elsewhere that is an error). */
-  damaged = 0;
 
   constructor(
     readonly input: OpenedInput,
@@ -57,7 +55,6 @@ export class DecodeLoop {
       return { frames: await time('decode', () => this.decoder.decode(packet)) };
     } catch (err) {
       if (!this.opts.skipDamaged) throw err;
-      this.damaged++;
       return { frames: [] };
     }
   }

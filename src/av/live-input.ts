@@ -71,11 +71,6 @@ export class LiveConnection {
     return problems;
   }
 
-  /** Packets the decoder rejected (lost UDP datagrams), skipped as ffplay would. */
-  get decodeErrors(): number {
-    return this.loop.damaged;
-  }
-
   /** The next items (possibly none); null at the end of the stream. */
   async read(): Promise<LiveItem[] | null> {
     const step = await this.loop.step();

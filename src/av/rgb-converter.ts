@@ -74,9 +74,8 @@ function integerRgb(depth: number): { format: string; depth: number } {
 const GBR_PLANE_OF_RGB = [2, 0, 1] as const;
 
 /** The filter that turns decoded pictures into RGB: accurate swscale, the stream's matrix and range. */
-export function toRgbFilterSpec(input: PictureFormat, size?: { width: number; height: number }): string {
-  const dims = size && (size.width !== input.width || size.height !== input.height) ? [`w=${size.width}`, `h=${size.height}`] : [];
-  return `scale=${[...dims, SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)].join(':')}`;
+export function toRgbFilterSpec(input: PictureFormat): string {
+  return `scale=${[SWS_FLAGS, ...scaleColorOptions('in', input.pixelFormat, input.color)].join(':')}`;
 }
 
 /**
@@ -90,10 +89,9 @@ export class ToFloatRgb {
     private readonly depth: number,
   ) {}
 
-  /** `size`: scale to this picture size too (a live stream whose resolution changed mid-run). */
-  static async create(input: PictureFormat, size?: { width: number; height: number }): Promise<ToFloatRgb> {
+  static async create(input: PictureFormat): Promise<ToFloatRgb> {
     const rgb = integerRgb(formatTraits(input.pixelFormat).depth);
-    return new ToFloatRgb(await makeFilterer(input, rgb.format, toRgbFilterSpec(input, size)), rgb.depth);
+    return new ToFloatRgb(await makeFilterer(input, rgb.format, toRgbFilterSpec(input)), rgb.depth);
   }
 
   async convert(frame: AvFrame): Promise<Float32Array> {

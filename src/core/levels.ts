@@ -59,7 +59,8 @@ export function quantiseLevels(src: Float32Array, depth: number, out: Uint8Array
   }
 }
 
-function roundHalfEven(v: number): number {
+/** Rounds to the nearest integer, ties to the even one (numpy.round, IEEE roundTiesToEven). */
+export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

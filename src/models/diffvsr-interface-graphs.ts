@@ -11,7 +11,7 @@
  *   image   = 2.5 · nearest4(latents[channels 0..2]) (+ 0.3·mean_c(feat_6) + 0.2·Σ mean(feat_k))
  * so the decoder's output leaves [-1, 1] and the fused unet_step equals controlnet → unet.
  */
-import { GraphBuilder, encodeModel, type AttributeValue, type Dim } from '../onnx/graph.js';
+import { GraphBuilder, encodeModel, type Dim } from '../onnx/graph.js';
 import { FEATURES, RESIDUALS, RESIDUAL_LEVELS } from '../inference/stream-diffvsr/interface.js';
 import { bicubicPhaseWeights } from './bicubic.js';
 

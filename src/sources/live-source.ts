@@ -6,7 +6,6 @@ import { fromMicros, LiveTimeline } from '../core/timeline.js';
 import { LiveConnection, type LiveVideo } from '../av/live-input.js';
 import { nativePicture } from '../av/rgb-converter.js';
 import { NegotiatedPictures } from './negotiated-pictures.js';
-import type { Beamcoder } from '../av/beamcoder.js';
 import { LiveQueue } from './live-queue.js';
 import type { RunStats } from '../core/stats.js';
 import { checkReachable } from './reachable.js';

@@ -4,14 +4,12 @@
  * numpy gives 2).
  */
 
-/** Rounds to the nearest integer, ties to the even one (numpy.round, IEEE roundTiesToEven). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+import { levelTable } from '../../core/levels.js';
+
+export { roundHalfEven } from '../../core/levels.js';
 
 /** level / 255 in float32 for each 8-bit level. */
-const LEVELS = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+const LEVELS = levelTable(8);
 /** Adding and subtracting 2^52 rounds a double in [0, 2^52) to an integer, ties to even. */
 const ROUND_TO_EVEN = 4503599627370496;
 
