@@ -60,14 +60,3 @@ export function formatMatrix(rows: readonly MatrixRow[]): string {
   return lines.join('\n');
 }
 
-/** Deterministic bytes for corrupting a file with a given seed (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
