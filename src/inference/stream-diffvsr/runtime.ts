@@ -109,7 +109,7 @@ export class StreamDiffVsrModel implements SrModel {
     const noise = options.noise ?? (perFrame && options.prefetchNoise !== false ? new PrefetchedNoise(seed, (m) => settings.log.verbose(m)) : seededNoise(seed));
     if (perFrame) {
       const entries = { frame_first: perFrame.first, frame_history: perFrame.history };
-      const graphs = new GraphSet(exp, ['frame_first', 'frame_history'], settings, fp16, options.onRun, entries, tensorRtEnv(settings, perFrame.steps));
+      const graphs = new GraphSet(exp, ['frame_first', 'frame_history'], settings, fp16, options.onRun, entries, tensorRtEnv(settings, perFrame.steps, exp.latentChannels));
       const runner = new FrameGraphRunner(graphs, schedule, noise, exp.latentChannels, options.preallocatedOutputs ?? false);
       return new StreamDiffVsrModel(exp, graphs, { kind: 'frame', runner }, threshold, settings, options.onFrame, noise);
     }
@@ -212,14 +212,14 @@ function pickFrameGraphs(exp: DiffVsrExport, options: DiffVsrOptions, steps: num
 }
 
 /** With TensorRT: each per-frame graph's engine cache keyed by its hash, and one fixed profile with --image-height/--image-width. */
-function tensorRtEnv(settings: SessionSettings, steps: number) {
+function tensorRtEnv(settings: SessionSettings, steps: number, latentChannels: number) {
   return async (name: GraphName, file: GraphFile): Promise<Readonly<Record<string, string>>> => {
     if (planProviders(settings.device.device).providers[0] !== 'tensorrt') return {};
     const fixed = settings.fixedInputShape;
     let shapes: Record<string, number[]> | undefined;
     if (fixed) {
       const { height: h, width: w } = fixed;
-      shapes = { lr: [1, 3, h, w], ...(name === 'frame_history' ? { prev_lr: [1, 3, h, w], prev_hr: [1, 3, 4 * h, 4 * w] } : {}), noise: [1, 4, h, w], timesteps: [steps], step_coefficients: [steps, 4] };
+      shapes = { lr: [1, 3, h, w], ...(name === 'frame_history' ? { prev_lr: [1, 3, h, w], prev_hr: [1, 3, 4 * h, 4 * w] } : {}), noise: [1, latentChannels, h, w], timesteps: [steps], step_coefficients: [steps, 4] };
     }
     const plan = planGraphTensorRt(`stream-diffvsr-${name}-${steps}steps`, await graphHash(file.file, file.externalData), shapes, settings);
     if (plan.firstBuild) settings.log.info(`TensorRT: building an engine for ${plan.describe} into ${plan.cacheDir}; the first run takes minutes, later runs load it from there`);
