@@ -111,7 +111,10 @@ t.test('a pipeline file can set every model option the command line can, with th
   t.same(Object.keys(file).sort(), Object.keys(MODEL_OPTIONS).sort(), 'the file above uses every option');
   const spec = pipelineFromData({ ...GOOD, model: file }, 'x.yaml');
   t.same(spec.model, fromCli, 'the same model spec as the command line');
-  t.match(spec.model, { fixedInputShape: { height: 180, width: 320 }, tiling: { tile: 96, overlap: 12, maxMemoryBytes: 2 * 1024 ** 3 }, diffusion: { steps: 2, seed: 9, resetThreshold: 0.25 } });
+  t.same(spec.model, {
+    id: 'stream-diffvsr', scale: 4, device: 'tensorrt', gpu: 1, threads: 3, modelDirs: ['exports'], engineCacheDir: 'trt', fp16: true,
+    fixedInputShape: { height: 180, width: 320 }, tiling: { tile: 96, overlap: 12, maxMemoryBytes: 2 * 1024 ** 3 }, diffusion: { steps: 2, seed: 9, resetThreshold: 0.25 },
+  }, 'each option lands where the model loader reads it');
   t.match(problem({ ...GOOD, model: { tile: 10, tileOverlap: 8 } }), /--tile 10: must be at least twice the tile overlap/);
   t.match(problem({ ...GOOD, model: { maxMemory: 'lots' } }), /--max-memory lots: not a size/);
   t.match(problem({ ...GOOD, model: { imageHeight: 720 } }), /--image-height and --image-width go together/);
