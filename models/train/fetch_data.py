@@ -49,6 +49,7 @@ def extract(deb, root):
     if not os.path.isdir(root):
         tmp = root + '.tmp'
         shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)  # dpkg-deb -x makes the last folder only
         subprocess.run(['dpkg-deb', '-x', deb, tmp], check=True)
         os.rename(tmp, root)
     return root
