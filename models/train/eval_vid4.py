@@ -56,8 +56,13 @@ def luma(rgb_u8):
     return 16 + (65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255
 
 
+def y_of(frames):
+    """Y 16..235 of RGB frames (N,H,W,3), or the frames themselves when they are a luma model's Y codes (N,H,W)."""
+    return luma(frames) if frames.ndim == 4 else frames.astype(np.float64)
+
+
 def psnr_y(out, gt):
-    a, b = luma(out), luma(gt)
+    a, b = y_of(out), luma(gt)
     a, b = a[:, BORDER:-BORDER, BORDER:-BORDER], b[:, BORDER:-BORDER, BORDER:-BORDER]
     mse = ((a - b) ** 2).reshape(len(a), -1).mean(1)
     return 10 * np.log10(255.0 ** 2 / mse)
@@ -76,23 +81,37 @@ def temporal_error(out, gt):
 
 
 def score(out, gt):
+    """PSNR-Y; flicker and temporal error on Y (so RGB and luma models compare), and on RGB for RGB models."""
     p = psnr_y(out, gt)
-    return {'psnr_y': round(float(p.mean()), 3), 'psnr_y_first10': round(float(p[:10].mean()), 3),
-            'flicker': round(flicker(out) - flicker(gt), 3), 'temporal_error': round(temporal_error(out, gt), 3),
-            'frames': len(out)}
+    out_y, gt_y = np.round(y_of(out)).astype(np.uint8), np.round(luma(gt)).astype(np.uint8)
+    result = {'psnr_y': round(float(p.mean()), 3), 'psnr_y_first10': round(float(p[:10].mean()), 3),
+              'flicker_y': round(flicker(out_y) - flicker(gt_y), 3), 'temporal_error_y': round(temporal_error(out_y, gt_y), 3),
+              'frames': len(out)}
+    if out.ndim == 4:
+        result['flicker'] = round(flicker(out) - flicker(gt), 3)
+        result['temporal_error'] = round(temporal_error(out, gt), 3)
+    return result
 
 
 @torch.no_grad()
 def run_torch(model, lr_u8, use_history):
-    s = model.scale
+    """RGB frames (N,H,W,3) for an RGB model; for a luma model its Y as 8-bit limited-range codes (N,H,W),
+    fed the LR's Y as a yuv420p decode gives it (BT.601 limited-range codes k, as k/255)."""
+    s, c = model.scale, model.channels
     outs = []
     prev_frame = prev_out = None
     for frame in lr_u8:
-        x = torch.from_numpy(frame.copy()).permute(2, 0, 1)[None].float() / 255
+        if c == 3:
+            x = torch.from_numpy(frame.copy()).permute(2, 0, 1)[None].float() / 255
+        else:
+            x = torch.from_numpy(np.round(luma(frame)) / 255)[None, None].float()
         if prev_frame is None or not use_history:
-            prev_frame, prev_out = torch.zeros_like(x), torch.zeros(1, 3, x.shape[2] * s, x.shape[3] * s)
+            prev_frame, prev_out = torch.zeros_like(x), torch.zeros(1, c, x.shape[2] * s, x.shape[3] * s)
         y = model(x, prev_frame, prev_out).clamp(0, 1)
-        outs.append((y[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+        if c == 3:
+            outs.append((y[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+        else:
+            outs.append(np.round(255 * y[0, 0].numpy()).astype(np.uint8))
         prev_frame, prev_out = x, y
     return np.stack(outs)
 

@@ -27,7 +27,8 @@ def load_checkpoint(path):
 
 def export_onnx(model, path):
     s = model.scale
-    args = (torch.rand(1, 3, 36, 44), torch.rand(1, 3, 36, 44), torch.rand(1, 3, 36 * s, 44 * s))
+    c = model.channels
+    args = (torch.rand(1, c, 36, 44), torch.rand(1, c, 36, 44), torch.rand(1, c, 36 * s, 44 * s))
     dyn = {'frame': {2: 'height', 3: 'width'}, 'previousFrame': {2: 'height', 3: 'width'},
            'previousOutput': {2: 'out_height', 3: 'out_width'}, 'output': {2: 'out_height', 3: 'out_width'}}
     torch.onnx.export(model, args, path, opset_version=17, input_names=list(INPUTS), output_names=['output'],
@@ -41,7 +42,7 @@ def check_graph(model, path):
     onnx.checker.check_model(onnx.load(path))
 
 
-def manifest(model_id, variants, checkpoints, license_text, description):
+def manifest(model_id, variants, checkpoints, license_text, description, color):
     return {
         'format': 'stream-sr-model/1',
         'id': model_id,
@@ -53,6 +54,7 @@ def manifest(model_id, variants, checkpoints, license_text, description):
         'layout': 'NCHW',
         'range': [0, 1],
         'history': True,
+        **({'color': 'luma'} if color == 'luma' else {}),
         'minInputSide': 8,
         'license': license_text,
         'origin': 'trained by stream-sr with models/train (data manifest, training config and metrics beside this file); '
@@ -71,7 +73,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     model_id = args.id or os.path.basename(os.path.normpath(args.out))
-    variants, cks, info = [], [], {}
+    variants, cks, info, colors = [], [], {}, set()
     for scale, path in ((2, args.x2), (4, args.x4)):
         if not path:
             continue
@@ -80,17 +82,22 @@ def main():
         name = f'{model_id}-x{scale}.onnx'
         export_onnx(model, os.path.join(args.out, name))
         variants.append((scale, name))
+        colors.add('luma' if model.channels == 1 else 'rgb')
         cks.append((scale, ck))
         info[f'x{scale}'] = {'parameters': sum(p.numel() for p in model.parameters()),
                              'gmac_per_320x180': round(macs_per_lr_pixel(model) * 320 * 180 / 1e9, 3),
                              'step': ck['step'], 'config': ck['config']}
         print(f'x{scale}: {os.path.join(args.out, name)} ({os.path.getsize(os.path.join(args.out, name))} bytes)', file=sys.stderr)
+    if len(colors) != 1:
+        raise SystemExit('the x4 and x2 checkpoints must both be luma or both RGB models')
+    color = colors.pop()
     desc = ('Causal x4/x2 video SR trained here on Debian photos: current frame, previous frame and the '
-            'previous output warped by an in-graph motion estimate')
+            'previous output warped by an in-graph motion estimate'
+            + ('; luma only (Y as limited-range codes), the chroma scaled by swscale' if color == 'luma' else ''))
     lic = ('GPL-3.0-or-later (weights trained by stream-sr on freely licensed photographs listed in '
            'data-manifest.json)')
     with open(os.path.join(args.out, 'model.json'), 'w') as f:
-        json.dump(manifest(model_id, variants, cks, lic, desc), f, indent=2)
+        json.dump(manifest(model_id, variants, cks, lic, desc, color), f, indent=2)
         f.write('\n')
     with open(os.path.join(args.out, 'training-config.json'), 'w') as f:
         json.dump(info, f, indent=2)

@@ -20,9 +20,9 @@ def lrelu(x):
 class MotionEstimator(nn.Module):
     """Flow (in LR pixels) from the previous to the current LR frame, computed at half LR resolution."""
 
-    def __init__(self, ch=16):
+    def __init__(self, ch=16, channels=3):
         super().__init__()
-        self.c1 = nn.Conv2d(6, ch, 3, stride=2, padding=1)
+        self.c1 = nn.Conv2d(2 * channels, ch, 3, stride=2, padding=1)
         self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
         self.c3 = nn.Conv2d(ch, ch, 3, padding=2, dilation=2)
         self.c4 = nn.Conv2d(ch, ch, 3, padding=4, dilation=4)
@@ -62,8 +62,8 @@ def warp_hr(image, flow_half, scale):
     return F.grid_sample(image, grid, mode='nearest', padding_mode='border', align_corners=False)
 
 
-def bicubic_phase_weights(scale, a=-0.6):
-    """(3*s*s, 1, 5, 5) grouped-conv weights giving each output phase of a half-pixel-centred bicubic upscale."""
+def bicubic_phase_weights(scale, a=-0.6, channels=3):
+    """(channels*s*s, 1, 5, 5) grouped-conv weights giving each output phase of a half-pixel-centred bicubic upscale."""
     def keys(t):
         t = abs(t)
         if t <= 1:
@@ -75,34 +75,37 @@ def bicubic_phase_weights(scale, a=-0.6):
         return [keys(d - (k - 2)) if abs(d - (k - 2)) < 2 else 0.0 for k in range(5)]
 
     phase = torch.tensor([[ty * tx for ty in taps(py) for tx in taps(px)] for py in range(scale) for px in range(scale)])
-    return phase.view(1, scale * scale, 5, 5).repeat(3, 1, 1, 1).reshape(3 * scale * scale, 1, 5, 5)
+    return phase.view(1, scale * scale, 5, 5).repeat(channels, 1, 1, 1).reshape(channels * scale * scale, 1, 5, 5)
 
 
 class CausalSR(nn.Module):
-    def __init__(self, scale=4, ch=32, body=4, flow_ch=16, hist_ch=12, history=True, warp_at='lr'):
+    """`channels`: 3 for RGB, 1 for luma (Y in, Y out: the pipeline scales chroma with swscale)."""
+
+    def __init__(self, scale=4, ch=32, body=4, flow_ch=16, hist_ch=12, history=True, warp_at='lr', channels=3):
         super().__init__()
-        self.scale, self.history, self.warp_at = scale, history, warp_at
+        self.scale, self.history, self.warp_at, self.channels = scale, history, warp_at, channels
+        c = channels
         self.last_flow = None  # the flow of the last forward, for the training's motion loss
         s2 = scale * scale
         if history:
-            self.motion = MotionEstimator(flow_ch)
+            self.motion = MotionEstimator(flow_ch, c)
             # space-to-depth of the previous output and a 1x1 mix in one strided convolution: reads the HR
             # frame once, and the warp then moves hist_ch LR channels instead of 3 HR ones
-            self.fold = nn.Conv2d(3, hist_ch, scale, stride=scale)
-        self.head = nn.Conv2d(3 + (hist_ch if history else 0), ch, 3, padding=1)
+            self.fold = nn.Conv2d(c, hist_ch, scale, stride=scale)
+        self.head = nn.Conv2d(c + (hist_ch if history else 0), ch, 3, padding=1)
         self.body = nn.ModuleList(nn.Conv2d(ch, ch, 3, padding=1) for _ in range(body))
-        self.tail = nn.Conv2d(ch, 3 * s2, 3, padding=1)
+        self.tail = nn.Conv2d(ch, c * s2, 3, padding=1)
         # the skip: exact bicubic (Keys a=-0.6 as ffmpeg, edge replicated), every output phase of each
         # colour from a 5x5 LR neighbourhood as a grouped convolution at LR, far cheaper than a Resize at
         # HR; fixed, because Adam's steps on it made it drift away from bicubic faster than the body learned
-        self.skip = nn.Conv2d(3, 3 * s2, 5, groups=3)
+        self.skip = nn.Conv2d(c, c * s2, 5, groups=c)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity='leaky_relu')
                 nn.init.zeros_(m.bias)
         nn.init.normal_(self.tail.weight, std=1e-3)
         with torch.no_grad():
-            self.skip.weight.copy_(bicubic_phase_weights(scale))
+            self.skip.weight.copy_(bicubic_phase_weights(scale, channels=c))
             self.skip.bias.zero_()
         self.skip.requires_grad_(False)
         if history:
@@ -137,7 +140,9 @@ def macs_per_lr_pixel(model):
 
 
 if __name__ == '__main__':
-    for scale in (4, 2):
-        m = CausalSR(scale)
-        params = sum(p.numel() for p in m.parameters())
-        print(f'x{scale}: {params} parameters, {macs_per_lr_pixel(m) * 320 * 180 / 1e9:.2f} GMAC per 320x180 frame')
+    for channels in (3, 1):
+        for scale in (4, 2):
+            m = CausalSR(scale, channels=channels)
+            params = sum(p.numel() for p in m.parameters())
+            print(f'x{scale} {"RGB" if channels == 3 else "luma"}: {params} parameters, '
+                  f'{macs_per_lr_pixel(m) * 320 * 180 / 1e9:.2f} GMAC per 320x180 frame')

@@ -98,6 +98,24 @@ def sample_batch(clips, cfg, rng):
     return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
 
 
+LUMA = (0.299, 0.587, 0.114)  # BT.601, as the PSNR-Y of the evaluation
+
+
+def luma_clip(x, quantise):
+    """(N,T,3,H,W) RGB 0..1 -> (N,T,1,H,W) Y as a luma model sees it: 8-bit limited-range codes over 255
+    ((16 + 219 Y) / 255, the levels of a yuv420p decode, as an RGB model sees k/255); `quantise` rounds
+    to whole codes, as the LR arrives from a decoder."""
+    y = (16 + 219 * sum(c * x[:, :, k:k + 1] for k, c in enumerate(LUMA))) / 255
+    return torch.round(y * 255) / 255 if quantise else y
+
+
+def for_model(model, lr, hr):
+    """The training pair in the model's colour: RGB as it is, or luma (the LR as a decoder gives it)."""
+    if model.channels == 3:
+        return lr, hr
+    return luma_clip(lr, True), luma_clip(hr, False)
+
+
 def rollout(model, lr, use_history=True, flows=None):
     """Outputs for every frame, fed as the operator feeds them (history zeros on frame 0, or always);
     `flows` collects (previous LR, current LR, flow) of the frames that had a real history."""
@@ -149,7 +167,7 @@ def pretrain_motion(model, train, cfg, rng):
     pairs = dict(cfg, frames=2, batch=16)
     running, started = 0.0, time.time()
     for step in range(1, cfg['motion_pretrain_steps'] + 1):
-        lr, _ = sample_batch(train, pairs, rng)
+        lr, _ = for_model(model, *sample_batch(train, pairs, rng))
         flow = model.motion(lr[:, 1] - 0.5, lr[:, 0] - 0.5)
         loss, photometric = motion_loss([(lr[:, 0], lr[:, 1], flow)], cfg['motion_smoothness'], cfg['motion_levels'])
         opt.zero_grad()
@@ -169,7 +187,8 @@ def luma(x):
 
 
 def psnr_y(a, b, border):
-    ya = luma(torch.round(a.clamp(0, 1) * 255) / 255)
+    """`a` the output (RGB, or a luma model's Y codes over 255), `b` the RGB truth."""
+    ya = luma(torch.round(a.clamp(0, 1) * 255) / 255) if a.shape[-3] == 3 else torch.round(255 * a.clamp(0, 1))[..., 0, :, :]
     yb = luma(b)
     if border:
         ya, yb = ya[..., border:-border, border:-border], yb[..., border:-border, border:-border]
@@ -186,7 +205,8 @@ def flicker(x):
 @torch.no_grad()
 def validate(model, clips, scale):
     model.eval()
-    lr, hr = to_tensor(clips.lr[:]), to_tensor(clips.hr[:])
+    lr, hr = to_tensor(clips.lr[:]), to_tensor(clips.hr[:])  # PSNR-Y against the RGB truth's luma
+    lr = lr if model.channels == 3 else luma_clip(lr, True)
     side = 64  # LR pixels: the centre of each clip, so that x2 validation costs what x4's does
     if lr.shape[-1] > side:
         o = (lr.shape[-1] - side) // 2
@@ -205,10 +225,11 @@ def validate(model, clips, scale):
             res['warp_error'] += 255 * sum((warp(p, f) - c).abs().mean().item() for p, c, f in flows) / len(flows)
             res['still_error'] += 255 * sum((p - c).abs().mean().item() for p, c, _ in flows) / len(flows)
         lone = rollout(model, l, use_history=False).clamp(0, 1)
-        bic = bicubic_up(l.flatten(0, 1), scale).reshape(n, t, 3, h.shape[3], h.shape[4]).clamp(0, 1)
+        bic = bicubic_up(l.flatten(0, 1), scale).reshape(n, t, l.shape[2], h.shape[3], h.shape[4]).clamp(0, 1)
         res['psnr_y'] += psnr_y(out, h, border)
         res['psnr_y_no_history'] += psnr_y(lone, h, border)
         res['psnr_y_bicubic'] += psnr_y(bic, h, border)
+        h = h if model.channels == 3 else luma_clip(h, False)  # flicker in the model's colour
         truth = flicker(h)
         res['flicker'] += flicker(out) - truth
         res['flicker_no_history'] += flicker(lone) - truth
@@ -289,7 +310,7 @@ def main():
     while step < cfg['steps']:
         for g in opt.param_groups:
             g['lr'] = learning_rate(cfg, step)
-        lr, hr = sample_batch(train, cfg, rng)
+        lr, hr = for_model(model, *sample_batch(train, cfg, rng))
         flows = []
         out = rollout(model, lr, flows=flows)
         loss, content, temporal = loss_fn(out, hr, cfg['temporal_weight'])
