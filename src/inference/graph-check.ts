@@ -5,13 +5,14 @@ import { describeShape, type OnnxSession, type TensorSpec } from './session.js';
 /** Where the channel axis of a frame tensor is, for each layout a manifest may declare. */
 const CHANNEL_AXIS = { NCHW: 1, NHWC: 3 } as const;
 
-function expectedShape(layout: 'NCHW' | 'NHWC'): string {
-  return layout === 'NCHW' ? '[1,3,height,width]' : '[1,height,width,3]';
+function expectedShape(layout: 'NCHW' | 'NHWC', planes: number): string {
+  return layout === 'NCHW' ? `[1,${planes},height,width]` : `[1,height,width,${planes}]`;
 }
 
 /**
  * A frame tensor must be float32 [1,3,H,W] (NCHW) or [1,H,W,3] (NHWC) as the manifest's 'layout'
- * says; fixed dimensions that contradict it are reported with the tensor's name.
+ * says (one plane instead of three for a luma model); fixed dimensions that contradict it are
+ * reported with the tensor's name.
  */
 function checkFrameTensor(m: ModelManifest, spec: TensorSpec, role: string, name: string, file: string): void {
   const where = `model ${m.id}: graph ${role} '${name}' of ${file}`;
@@ -20,11 +21,12 @@ function checkFrameTensor(m: ModelManifest, spec: TensorSpec, role: string, name
   const fixed = (i: number) => typeof shape[i] === 'number' && (shape[i] as number) >= 0;
   const other = m.layout === 'NCHW' ? CHANNEL_AXIS.NHWC : CHANNEL_AXIS.NCHW;
   const channels = CHANNEL_AXIS[m.layout];
+  const planes = m.color === 'luma' ? 1 : 3;
   // a symbolic channel axis beside a fixed 3 where the other layout keeps channels: the graph is the other layout
-  const wrongChannels = shape.length === 4 && (fixed(channels) ? shape[channels] !== 3 : fixed(other) && shape[other] === 3);
+  const wrongChannels = shape.length === 4 && (fixed(channels) ? shape[channels] !== planes : planes === 3 && fixed(other) && shape[other] === 3);
   const wrongBatch = shape.length === 4 && fixed(0) && shape[0] !== 1;
   if (shape.length !== 4 || wrongChannels || wrongBatch) {
-    throw new UsageError(`${where} has shape ${describeShape(shape)}, but the manifest's 'layout' ${m.layout} needs ${expectedShape(m.layout)}`);
+    throw new UsageError(`${where} has shape ${describeShape(shape)}, but the manifest's 'layout' ${m.layout} needs ${expectedShape(m.layout, planes)}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { InferenceError, UsageError } from '../core/errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { variantFor } from '../models/manifest.js';
 import { ort, type Ort } from './ort.js';
+import { LumaPlanes, lumaModelInput } from '../av/luma-planes.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
 import type { ModelState, ModelStep, SrModel } from './sr-model.js';
 import { fromTensorData, tensorDims, toTensorData } from './tensor.js';
@@ -14,7 +15,7 @@ import type { Logger } from '../core/log.js';
 
 export { checkGraphMatchesManifest };
 
-/** What a history graph keeps of the previous frame: its input and its output, float RGB. */
+/** What a history graph keeps of the previous frame: its input and its output, float RGB (or Y). */
 interface PreviousFrame {
   readonly input: Float32Array;
   readonly output: Float32Array;
@@ -23,13 +24,18 @@ interface PreviousFrame {
 /**
  * A model that is one ONNX graph per scale, on float RGB: single-frame models, and causal video
  * models whose graph also takes the previous input and output frames (fed as zeros on the first
- * frame), kept as the state the pipeline hands back.
+ * frame), kept as the state the pipeline hands back. A luma model (manifest `color: 'luma'`) runs on
+ * native YUV pictures instead: its graph takes and gives one plane of Y, the chroma is scaled by
+ * swscale beside it, and no float RGB is made or read.
  */
 export class OnnxFrameModel implements SrModel {
   readonly id: string;
   readonly usesHistory: boolean;
-  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
+  readonly layouts: readonly PixelLayout[];
   private input?: VideoInfo;
+  /** Luma models: the Y planes in and out, chroma by swscale. */
+  private lumaPlanes?: LumaPlanes;
+  private readonly channels: 1 | 3;
 
   private constructor(
     private readonly manifest: ModelManifest,
@@ -42,29 +48,40 @@ export class OnnxFrameModel implements SrModel {
   ) {
     this.id = manifest.id;
     this.usesHistory = manifest.history;
+    this.channels = manifest.color === 'luma' ? 1 : 3;
+    this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
   }
 
   static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<OnnxFrameModel> {
     const variant = variantFor(manifest, scale);
     const setup = setUpProviders(manifest, scale, settings);
-    const tailed = manifest.layout === 'NCHW' && manifest.range[0] === 0 && manifest.range[1] === 1 ? await modelWithOutputTail(variant.file, manifest.output) : undefined;
+    const channels = manifest.color === 'luma' ? 1 : 3;
+    const tailed = manifest.layout === 'NCHW' && manifest.range[0] === 0 && manifest.range[1] === 1 ? await modelWithOutputTail(variant.file, manifest.output, channels) : undefined;
+    if (manifest.color === 'luma' && !tailed) throw new UsageError(`model ${manifest.id}: ${variant.file} cannot be read as an ONNX model with output '${manifest.output}'`);
     const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings, tailed));
     checkGraphMatchesManifest(manifest, session, variant.file);
     const used = session.providers[0] === 'tensorrt' ? setup : {};
     return new OnnxFrameModel(manifest, scale, session, used, settings.log, tailed !== undefined);
   }
 
-  async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
+  /** Luma models: the native pictures they take for `input` (8-bit limited-range YUV), converted once where the source differs. */
+  nativeInput(input: VideoInfo): VideoInfo {
+    return this.channels === 1 ? lumaModelInput(input) : input;
+  }
+
+  async configure(input: VideoInfo, _layout?: PixelLayout): Promise<VideoInfo> {
     const min = this.manifest.minInputSide ?? 1;
     if (input.width < min || input.height < min) {
       throw new UsageError(`model ${this.id} needs frames of at least ${min}x${min}, the input is ${input.width}x${input.height}`);
     }
     checkRequiredInput(this.providerSetup, input, this.id);
+    if (this.channels === 1) this.lumaPlanes = await LumaPlanes.create(input, this.scale);
     this.input = input;
     return scaledInfo(input, this.scale);
   }
 
   async upscale(current: Frame, state: ModelState | undefined): Promise<ModelStep> {
+    if (this.lumaPlanes) return this.upscaleLuma(current, state as PreviousFrame | undefined, this.lumaPlanes);
     const { width, height } = current.info;
     const rgb = rgbOf(current);
     const previous = state as PreviousFrame | undefined;
@@ -86,23 +103,51 @@ export class OnnxFrameModel implements SrModel {
     return { pixels: rgbPixels(output), ...(this.usesHistory ? { state: { input: rgb, output } satisfies PreviousFrame } : {}) };
   }
 
+  /**
+   * Y through the graph while swscale scales the picture (chroma) on its own thread; the model's Y
+   * levels then replace the scaled Y. The history is the previous Y in and out.
+   */
+  private async upscaleLuma(current: Frame, previous: PreviousFrame | undefined, planes: LumaPlanes): Promise<ModelStep> {
+    if (current.layout !== 'native') throw new Error(`frame ${current.index} is ${current.layout}, a luma model takes native pictures: the formats were not negotiated`);
+    const { width, height } = current.info;
+    const m = this.manifest;
+    const w = width * this.scale;
+    const h = height * this.scale;
+    const y = planes.read(current.picture);
+    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(y, width, height) };
+    if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, 1), width, height);
+    if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, 1), w, h);
+    const [result, scaled] = await Promise.all([this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS)), planes.scaled(current.picture)]);
+    const { output, levels } = this.tailOutputs(result, current, w, h);
+    return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, ...(this.usesHistory ? { state: { input: y, output } satisfies PreviousFrame } : {}) };
+  }
+
   /** The output as the graph's tail gave it: clamped floats, their 8-bit levels, NaN checked. */
   private tailStep(result: Record<string, Ort.Tensor>, current: Frame, input: Float32Array, w: number, h: number): ModelStep {
+    const { output, levels } = this.tailOutputs(result, current, w, h);
+    return { pixels: { layout: 'rgb-float', rgb: output, levels8: levels }, ...(this.usesHistory ? { state: { input, output } satisfies PreviousFrame } : {}) };
+  }
+
+  private tailOutputs(result: Record<string, Ort.Tensor>, current: Frame, w: number, h: number): { output: Float32Array; levels: Uint8Array } {
     const clamped = result[TAIL_OUTPUTS.clamped];
     const levels = result[TAIL_OUTPUTS.levels];
     const nans = Number(result[TAIL_OUTPUTS.nans]?.data[0] ?? 0);
     if (nans > 0) throw new InferenceError(`model ${this.id} gave NaN in frame ${current.index} (${nans} values)`);
-    const expected = [1, 3, h, w];
+    const expected = [1, this.channels, h, w];
     if (!clamped || !levels || clamped.dims.some((d, i) => d !== expected[i])) {
       throw new InferenceError(`model ${this.id} (frame ${current.index}): output '${this.manifest.output}' is ${clamped ? describeShape(clamped.dims) : 'missing'}, expected ${describeShape(expected)}`);
     }
-    const output = clamped.data as Float32Array;
-    return { pixels: { layout: 'rgb-float', rgb: output, levels8: levels.data as Uint8Array }, ...(this.usesHistory ? { state: { input, output } satisfies PreviousFrame } : {}) };
+    return { output: clamped.data as Float32Array, levels: levels.data as Uint8Array };
   }
 
   private tensor(rgb: Float32Array, width: number, height: number): Ort.Tensor {
     const m = this.manifest;
     return new (ort().Tensor)('float32', toTensorData(rgb, width, height, m.layout, m.range), tensorDims(m.layout, height, width));
+  }
+
+  /** One plane (a luma model's Y), NCHW [0, 1] as luma manifests require. */
+  private plane(values: Float32Array, width: number, height: number): Ort.Tensor {
+    return new (ort().Tensor)('float32', values, [1, 1, height, width]);
   }
 
   async dispose(): Promise<void> {
@@ -115,6 +160,6 @@ export class OnnxFrameModel implements SrModel {
   }
 }
 
-function sameSizeOrZeros(rgb: Float32Array | undefined, width: number, height: number): Float32Array {
-  return rgb && rgb.length === 3 * width * height ? rgb : new Float32Array(3 * width * height);
+function sameSizeOrZeros(planes: Float32Array | undefined, width: number, height: number, channels = 3): Float32Array {
+  return planes && planes.length === channels * width * height ? planes : new Float32Array(channels * width * height);
 }

@@ -27,6 +27,12 @@ export interface SrModel {
   readonly usesHistory: boolean;
   /** Pixel layouts the model takes and gives, the cheapest for it first. */
   readonly layouts: readonly PixelLayout[];
+  /**
+   * For models that take native pictures of a form of their own (a luma model: 8-bit limited-range
+   * YUV): the pictures they take for a source of `input`, chosen before the first frame; the pipeline
+   * converts once per frame where the source's differ. Absent: the source's pictures as they are.
+   */
+  nativeInput?(input: VideoInfo): VideoInfo;
   /** `layout`: one of `layouts`; the first when not given. */
   configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo>;
   /**
@@ -41,6 +47,11 @@ export interface SrModel {
  * The layout a pipeline runs a model in, chosen once before the first frame: the source's own when
  * the model takes it (no conversion in), else the model's first choice (one conversion per frame).
  */
+/** The pictures `model` is configured with for a source of `input` in `layout`. */
+export function modelInput(model: SrModel, input: VideoInfo, layout: PixelLayout): VideoInfo {
+  return layout === 'native' && model.nativeInput ? model.nativeInput(input) : input;
+}
+
 export function negotiateLayout(model: SrModel, sourceLayout: PixelLayout): PixelLayout {
   if (model.layouts.includes(sourceLayout)) return sourceLayout;
   const layout = model.layouts[0];

@@ -46,6 +46,11 @@ export class FallbackModel implements SrModel {
     if (this.layouts.length === 0) throw new UsageError(`fallback model ${fallback.id} takes ${fallback.layouts.join('/')} pictures, ${primary.id} takes ${primary.layouts.join('/')}: no common format`);
   }
 
+  /** The primary's pictures (a luma model's YUV): swscale's fallback takes any. */
+  nativeInput(input: VideoInfo): VideoInfo {
+    return this.primary.nativeInput?.(input) ?? this.fallback.nativeInput?.(input) ?? input;
+  }
+
   async configure(input: VideoInfo, layout: PixelLayout = this.layouts[0]!): Promise<VideoInfo> {
     const out = await this.primary.configure(input, layout);
     const alt = await this.fallback.configure(input, layout);

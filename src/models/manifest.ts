@@ -42,6 +42,11 @@ export interface ModelManifest {
   /** Pixel values the graph takes and gives: [0, 1] or [0, 255]. */
   readonly range: readonly [number, number];
   readonly history: boolean;
+  /**
+   * What the graph's pictures are: 'rgb' (the default), planar R,G,B; 'luma', one plane of Y as 8-bit
+   * limited-range codes k/255, the chroma scaled by swscale beside it.
+   */
+  readonly color: 'rgb' | 'luma';
   readonly license?: string;
   readonly origin?: string;
   /** Smallest input side the graph accepts. */
@@ -111,6 +116,10 @@ export function parseManifest(json: Json, path: string): ModelManifest {
   if (history && !inputs.previousFrame && !inputs.previousOutput) {
     throw new UsageError(`model manifest ${path}: field 'history' is true but 'inputs' names neither 'previousFrame' nor 'previousOutput'`);
   }
+  const color = json.color === undefined ? 'rgb' : field(json, 'color', path, (v): v is 'rgb' | 'luma' => v === 'rgb' || v === 'luma', "'rgb' or 'luma'");
+  if (color === 'luma' && (layout !== 'NCHW' || range[0] !== 0 || range[1] !== 1)) {
+    throw new UsageError(`model manifest ${path}: a luma model's graph takes NCHW pictures in [0, 1]`);
+  }
   const optionalString = (name: string): Record<string, string> => (isString(json[name]) ? { [name]: json[name] as string } : {});
   return {
     format,
@@ -122,6 +131,7 @@ export function parseManifest(json: Json, path: string): ModelManifest {
     layout,
     range,
     history,
+    color,
     ...optionalString('description'),
     ...optionalString('license'),
     ...optionalString('origin'),

@@ -13,9 +13,21 @@ import { TargetConverter } from '../av/to-target.js';
  * so several outputs share it). A stage whose layouts already agree gets no conversion at all.
  */
 
-/** Native pictures → the model's layout (nothing to do for native models). */
-export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats: RunStats): Promise<OperatorFunction<Frame, Frame>> {
-  if (layout === 'native') return (frames) => frames;
+/**
+ * Native pictures → the model's layout: float RGB, or for a native model the pictures it takes
+ * (`modelInput`: a luma model's 8-bit limited-range YUV), nothing at all where the source's are those.
+ */
+export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats: RunStats, modelInput: VideoInfo = input): Promise<OperatorFunction<Frame, Frame>> {
+  if (layout === 'native') {
+    if (!NativeConverter.needed(input, modelInput)) return (frames) => frames;
+    const toModel = await NativeConverter.create(input, modelInput);
+    return concatMap(async (frame: Frame): Promise<Frame> => {
+      if (frame.layout !== 'native') throw new Error(`frame ${frame.index} is ${frame.layout}, the model takes native pictures: the formats were not negotiated`);
+      const picture = await stats.time('convert', () => toModel.convert(avFrameOf(frame.picture)));
+      stats.count('conversionsIn');
+      return withPixels(frame, modelInput, { layout: 'native', picture: nativePicture(picture) });
+    });
+  }
   const toRgb = await ToFloatRgb.create(input);
   return concatMap(async (frame: Frame): Promise<Frame> => {
     if (frame.layout === 'rgb-float') return frame;
@@ -29,13 +41,19 @@ export async function toModelLayout(layout: PixelLayout, input: VideoInfo, stats
  * The negotiated chain as the start line shows it: `yuv420p → float RGB → model → float RGB →
  * yuv420p` for a float model, `yuv420p → model → yuv420p` for one that works on native pictures.
  */
-export function describeChain(sourceLayout: PixelLayout, input: VideoInfo, layout: PixelLayout, output: VideoInfo, target: VideoInfo | null): string {
+export function describeChain(sourceLayout: PixelLayout, input: VideoInfo, layout: PixelLayout, output: VideoInfo, target: VideoInfo | null, modelInput: VideoInfo = input): string {
   const FLOAT = 'float RGB';
   const chain = [sourceLayout === 'native' ? input.pixelFormat : FLOAT];
   if (layout === 'rgb-float' && sourceLayout === 'native') chain.push(FLOAT);
+  if (layout === 'native' && NativeConverter.needed(input, modelInput)) chain.push(describeNative(modelInput));
   chain.push('model', layout === 'native' ? output.pixelFormat : FLOAT);
   if (target && (layout === 'rgb-float' || NativeConverter.needed(output, target))) chain.push(target.pixelFormat);
   return chain.join(' → ');
+}
+
+/** A native format as the start line names it: with its range where a conversion set it (`yuv420p tv`). */
+function describeNative(info: VideoInfo): string {
+  return info.color.range === 'tv' || info.color.range === 'pc' ? `${info.pixelFormat} ${info.color.range}` : info.pixelFormat;
 }
 
 /**

@@ -5,7 +5,7 @@ import { hasAlpha } from '../av/pixel-formats.js';
 import { BrokenPipeError, inStage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
-import { negotiateLayout, type SrModel } from '../inference/sr-model.js';
+import { modelInput, negotiateLayout, type SrModel } from '../inference/sr-model.js';
 import { superResolve } from '../operators/super-resolve.js';
 import { describeChain, toModelLayout, toOutputFormat } from '../operators/convert-format.js';
 import { checkOutputSize } from '../av/picture-limits.js';
@@ -65,15 +65,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
     checkOutputSize(input.video, model.scale, `input '${source.label}'`);
     const layout = negotiateLayout(model, input.layout ?? 'native');
-    const output = await model.configure(input.video, layout);
+    const pictures = modelInput(model, input.video, layout);
+    const output = await model.configure(pictures, layout);
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
     const target = sink.accepts();
     const alpha = alphaWarning(input.video.pixelFormat, layout, target?.pixelFormat);
     if (alpha) log.warn(alpha);
-    const toModel = await toModelLayout(layout, input.video, stats);
+    const toModel = await toModelLayout(layout, input.video, stats, pictures);
     const toOutput = target ? toOutputFormat(target, model.id, stats) : (f: Observable<Frame>) => f;
-    opts.onStart?.({ input, output, formats: describeChain(input.layout ?? 'native', input.video, layout, output, target) });
+    opts.onStart?.({ input, output, formats: describeChain(input.layout ?? 'native', input.video, layout, output, target, pictures) });
     const credit = opts.credit ?? new Credit(opts.maxInFlight ?? 2);
     const frames = fromSource(source, { credit, signal, stats, onCopyPacket: (p) => void sink.writeCopy(p).catch(() => undefined), onWarning: (m) => log.warn(m) });
     const write = concatMap(async (frame: Frame) => {
