@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseManifest, readManifest } from '../src/models/manifest.js';
+import { parseManifest, readManifest, variantFor } from '../src/models/manifest.js';
+import { precisionFor } from '../src/models/load.js';
 import { findModel, searchPath } from '../src/models/registry.js';
 
 const good = {
@@ -35,8 +36,22 @@ t.test('every bad field is named', async (t) => {
     [{ ...good, history: 'yes' }, /field 'history' must be true or false/],
     [{ ...good, history: true }, /'history' is true but 'inputs' names neither/],
     [{ ...good, output: undefined }, /missing field 'output'/],
+    [{ ...good, variants: [{ scale: 4, file: 'x', precision: 'int4' }] }, /variants\[0\]: field 'precision' must be 'fp32' or 'int8'/],
   ];
   for (const [json, pattern] of cases) t.throws(() => parseManifest(json, 'x/model.json'), pattern);
+});
+
+t.test('precision: the first variant listed for a scale is the default; auto picks fp32 on GPUs', async (t) => {
+  const m = parseManifest({ ...good, variants: [{ scale: 4, file: 'q.onnx', precision: 'int8' }, { scale: 4, file: 'f.onnx' }, { scale: 2, file: 'x2.onnx' }] }, '/m/model.json');
+  t.equal(variantFor(m, 4).file, '/m/q.onnx', 'default: listed first');
+  t.equal(variantFor(m, 4, 'fp32').file, '/m/f.onnx');
+  t.equal(variantFor(m, 2).precision, 'fp32', 'no precision field: fp32');
+  t.throws(() => variantFor(m, 2, 'int8'), /model m has no int8 x2 variant \(it has fp32\)/);
+  t.throws(() => variantFor(m, 3), /model m has no x3 variant \(it has x4, x2\)/);
+  const session = (device: 'cpu' | 'cuda') => ({ device: { device } }) as never;
+  t.equal(precisionFor(m, { scale: 4, session: session('cpu') }), undefined, 'auto on the CPU: the default (int8 here)');
+  t.equal(precisionFor(m, { scale: 4, session: session('cuda') }), 'fp32', 'auto on a GPU: fp32');
+  t.equal(precisionFor(m, { scale: 4, precision: 'int8', session: session('cuda') }), 'int8', 'asked for: kept');
 });
 
 t.test('unreadable or non-JSON manifests fail with the path', async (t) => {

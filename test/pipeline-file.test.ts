@@ -103,16 +103,16 @@ t.test('a pipeline file can set every model option the command line can, with th
   const { MODEL_OPTIONS, modelSpecFrom, modelValuesFromArgs } = await import('../src/pipeline/model-options.js');
   const yargs = (await import('yargs')).default;
   const { modelOptions } = await import('../src/pipeline/model-options.js');
-  const flags = ['--model', 'stream-diffvsr', '--model-dir', 'exports', '--scale', '4', '--device', 'tensorrt', '--gpu', '1', '--threads', '3', '--engine-cache', 'trt', '--fp16',
+  const flags = ['--model', 'stream-diffvsr', '--model-dir', 'exports', '--scale', '4', '--device', 'tensorrt', '--gpu', '1', '--threads', '3', '--engine-cache', 'trt', '--precision', 'int8', '--fp16',
     '--image-height', '720', '--image-width', '1280', '--tile', '96', '--tile-overlap', '12', '--max-memory', '2G', '--steps', '2', '--seed', '9', '--reset-threshold', '0.25'];
   const args = await modelOptions(yargs(flags)).parse();
   const fromCli = modelSpecFrom(modelValuesFromArgs(args as Record<string, unknown>));
-  const file = { id: 'stream-diffvsr', modelDirs: ['exports'], scale: 4, device: 'tensorrt', gpu: 1, threads: 3, engineCache: 'trt', fp16: true, imageHeight: 720, imageWidth: 1280, tile: 96, tileOverlap: 12, maxMemory: '2G', steps: 2, seed: 9, resetThreshold: 0.25 };
+  const file = { id: 'stream-diffvsr', modelDirs: ['exports'], scale: 4, device: 'tensorrt', gpu: 1, threads: 3, engineCache: 'trt', precision: 'int8', fp16: true, imageHeight: 720, imageWidth: 1280, tile: 96, tileOverlap: 12, maxMemory: '2G', steps: 2, seed: 9, resetThreshold: 0.25 };
   t.same(Object.keys(file).sort(), Object.keys(MODEL_OPTIONS).sort(), 'the file above uses every option');
   const spec = pipelineFromData({ ...GOOD, model: file }, 'x.yaml');
   t.same(spec.model, fromCli, 'the same model spec as the command line');
   t.same(spec.model, {
-    id: 'stream-diffvsr', scale: 4, device: 'tensorrt', gpu: 1, threads: 3, modelDirs: ['exports'], engineCacheDir: 'trt', fp16: true,
+    id: 'stream-diffvsr', scale: 4, device: 'tensorrt', gpu: 1, threads: 3, modelDirs: ['exports'], engineCacheDir: 'trt', precision: 'int8', fp16: true,
     fixedInputShape: { height: 180, width: 320 }, tiling: { tile: 96, overlap: 12, maxMemoryBytes: 2 * 1024 ** 3 }, diffusion: { steps: 2, seed: 9, resetThreshold: 0.25 },
   }, 'each option lands where the model loader reads it');
   t.match(problem({ ...GOOD, model: { tile: 10, tileOverlap: 8 } }), /--tile 10: must be at least twice the tile overlap/);

@@ -2,7 +2,7 @@ import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import { rgbOf, rgbPixels, scaledInfo } from '../core/frame.js';
 import { InferenceError, UsageError } from '../core/errors.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { variantFor } from '../models/manifest.js';
+import { variantFor, type Precision } from '../models/manifest.js';
 import { ort, type Ort } from './ort.js';
 import { LumaPlanes, lumaModelInput } from '../av/luma-planes.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
@@ -32,6 +32,7 @@ export class OnnxFrameModel implements SrModel {
   readonly id: string;
   readonly usesHistory: boolean;
   readonly layouts: readonly PixelLayout[];
+  readonly detail?: string;
   private input?: VideoInfo;
   /** Luma models: the Y planes in and out, chroma by swscale. */
   private lumaPlanes?: LumaPlanes;
@@ -45,15 +46,18 @@ export class OnnxFrameModel implements SrModel {
     private readonly log?: Logger,
     /** The graph ends with withOutputTail's clamp, 8-bit levels and NaN count. */
     private readonly tail = false,
+    precision?: Precision,
   ) {
     this.id = manifest.id;
     this.usesHistory = manifest.history;
     this.channels = manifest.color === 'luma' ? 1 : 3;
+    if (precision && manifest.variants.some((v) => v.scale === scale && v.precision !== precision)) this.detail = precision;
     this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
   }
 
-  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings): Promise<OnnxFrameModel> {
-    const variant = variantFor(manifest, scale);
+  /** `precision`: of a model that ships several, which weights (undefined: the manifest's default). */
+  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings, precision?: Precision): Promise<OnnxFrameModel> {
+    const variant = variantFor(manifest, scale, precision);
     const setup = setUpProviders(manifest, scale, settings);
     const channels = manifest.color === 'luma' ? 1 : 3;
     const tailed = manifest.layout === 'NCHW' && manifest.range[0] === 0 && manifest.range[1] === 1 ? await modelWithOutputTail(variant.file, manifest.output, channels) : undefined;
@@ -61,7 +65,7 @@ export class OnnxFrameModel implements SrModel {
     const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings, tailed));
     checkGraphMatchesManifest(manifest, session, variant.file);
     const used = session.providers[0] === 'tensorrt' ? setup : {};
-    return new OnnxFrameModel(manifest, scale, session, used, settings.log, tailed !== undefined);
+    return new OnnxFrameModel(manifest, scale, session, used, settings.log, tailed !== undefined, variant.precision);
   }
 
   /** Luma models: the native pictures they take for `input` (8-bit limited-range YUV), converted once where the source differs. */

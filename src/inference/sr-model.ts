@@ -23,6 +23,8 @@ export interface ModelStep {
 export interface SrModel {
   readonly id: string;
   readonly scale: number;
+  /** What the start line adds after the id and scale (the precision of a model that ships several). */
+  readonly detail?: string;
   /** True when the model reads state from earlier frames (the pipeline gives it back). */
   readonly usesHistory: boolean;
   /** Pixel layouts the model takes and gives, the cheapest for it first. */

@@ -60,6 +60,7 @@ export class TiledModel implements SrModel {
   readonly id: string;
   readonly scale: number;
   readonly usesHistory: boolean;
+  readonly detail?: string;
   /** Tiles are cut from float RGB. */
   readonly layouts: readonly PixelLayout[] = ['rgb-float'];
   /** The tile size in use for the configured frame size; undefined: whole frames. */
@@ -75,6 +76,7 @@ export class TiledModel implements SrModel {
     this.id = inner.id;
     this.scale = inner.scale;
     this.usesHistory = inner.usesHistory;
+    if (inner.detail) this.detail = inner.detail;
     this.tile = opts.tile;
     this.overlap = opts.overlap ?? DEFAULTS.tileOverlap;
     checkTilingOptions(opts);

@@ -7,6 +7,7 @@ export function delayedModel(model: SrModel, delayMs: number): SrModel {
     scale: model.scale,
     usesHistory: model.usesHistory,
     layouts: model.layouts,
+    ...(model.detail ? { detail: model.detail } : {}),
     ...(model.nativeInput ? { nativeInput: model.nativeInput.bind(model) } : {}),
     configure: (input, layout) => model.configure(input, layout),
     upscale: async (frame, state) => {

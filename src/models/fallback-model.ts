@@ -31,6 +31,7 @@ export class FallbackModel implements SrModel {
   readonly scale: number;
   readonly usesHistory: boolean;
   readonly layouts: readonly PixelLayout[];
+  readonly detail?: string;
   private primaryMs: number | undefined;
 
   constructor(
@@ -42,6 +43,7 @@ export class FallbackModel implements SrModel {
     this.id = `${primary.id} (fallback ${fallback.id})`;
     this.scale = primary.scale;
     this.usesHistory = primary.usesHistory;
+    if (primary.detail) this.detail = primary.detail;
     this.layouts = primary.layouts.filter((l) => fallback.layouts.includes(l));
     if (this.layouts.length === 0) throw new UsageError(`fallback model ${fallback.id} takes ${fallback.layouts.join('/')} pictures, ${primary.id} takes ${primary.layouts.join('/')}: no common format`);
   }

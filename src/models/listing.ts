@@ -28,7 +28,7 @@ function statusOf(m: ModelManifest): string {
 
 function installedRow(m: ModelManifest): ModelRow {
   const bytes = m.variants.reduce((n, v) => n + statSync(v.file).size, 0);
-  return { id: m.id, scales: m.variants.map((v) => `x${v.scale}`).join(','), size: megabytes(bytes), history: m.history ? 'yes' : 'no', status: statusOf(m), location: m.dir };
+  return { id: m.id, scales: [...new Set(m.variants.map((v) => (v.precision === 'fp32' ? `x${v.scale}` : `x${v.scale} ${v.precision}`)))].join(','), size: megabytes(bytes), history: m.history ? 'yes' : 'no', status: statusOf(m), location: m.dir };
 }
 
 /** Bytes `models pull` fetches (files shared by two variants count once). */

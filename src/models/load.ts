@@ -3,13 +3,15 @@ import { OnnxFrameModel } from '../inference/onnx-frame-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { SwscaleModel } from '../inference/swscale-model.js';
-import { variantFor } from './manifest.js';
+import { variantFor, type ModelManifest, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
 import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 import { StreamDiffVsrModel, type DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
 
 export interface LoadModelOptions {
   readonly scale: number;
+  /** The weights of models that ship several precisions; undefined: auto (see precisionFor). */
+  readonly precision?: Precision;
   readonly modelDirs?: readonly string[];
   readonly session: SessionSettings;
   /** Options of diffusion models (stream-diffvsr: steps, seed, resetThreshold, ...); other kinds ignore them. */
@@ -33,9 +35,20 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
         };
         return new SwscaleModel(manifest.id, opts.scale, native.slice('swscale:'.length), () => OnnxFrameModel.load(manifest, opts.scale, opts.session), onNative);
       }
-      return OnnxFrameModel.load(manifest, opts.scale, opts.session);
+      return OnnxFrameModel.load(manifest, opts.scale, opts.session, precisionFor(manifest, opts));
     }
     default:
       throw new UsageError(`model ${manifest.id}: kind '${manifest.kind}' is not supported by this build`);
   }
+}
+
+/**
+ * The precision to load: the one asked for; on auto, the manifest's default (its first variant for
+ * the scale) on the CPU, and fp32 where there is one on GPUs, whose providers run QDQ int8 graphs
+ * without the CPU's integer kernels (TensorRT would want its own calibration).
+ */
+export function precisionFor(manifest: ModelManifest, opts: Pick<LoadModelOptions, 'scale' | 'precision' | 'session'>): Precision | undefined {
+  if (opts.precision) return opts.precision;
+  if (opts.session.device.device === 'cpu') return undefined;
+  return manifest.variants.some((v) => v.scale === opts.scale && v.precision === 'fp32') ? 'fp32' : undefined;
 }

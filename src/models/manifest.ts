@@ -2,11 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../core/errors.js';
 
-/** One ONNX file of a model, for one scale factor. */
+export type Precision = 'fp32' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
+
+/** One ONNX file of a model, for one scale factor (and one precision, where a model ships several). */
 export interface ModelVariant {
   readonly scale: number;
   /** Absolute path once loaded (relative to model.json in the file). */
   readonly file: string;
+  /** 'fp32' unless the file says otherwise; 'int8': a quantized (QDQ) graph of the same network. */
+  readonly precision: Precision;
 }
 
 /** Names of the graph's tensors for the parts of the one-frame history window. */
@@ -101,7 +106,8 @@ export function parseManifest(json: Json, path: string): ModelManifest {
     if (!isObject(v)) throw new UsageError(`model manifest ${where}: must be an object { scale, file }`);
     const scale = field(v, 'scale', where, isScale, 'an integer scale factor 1..8');
     const file = field(v, 'file', where, isString, 'a file name');
-    return { scale, file: resolve(dir, file) };
+    const precision = v.precision === undefined ? 'fp32' : field(v, 'precision', where, (p): p is Precision => PRECISIONS.includes(p as Precision), "'fp32' or 'int8'");
+    return { scale, file: resolve(dir, file), precision };
   });
   const inputsRaw = field(json, 'inputs', path, isObject, 'an object naming the graph inputs');
   const inputs: ModelInputs = {
@@ -142,10 +148,16 @@ export function parseManifest(json: Json, path: string): ModelManifest {
   };
 }
 
-export function variantFor(manifest: ModelManifest, scale: number): ModelVariant {
-  const v = manifest.variants.find((x) => x.scale === scale);
-  if (!v) {
-    throw new UsageError(`model ${manifest.id} has no x${scale} variant (it has ${manifest.variants.map((x) => `x${x.scale}`).join(', ')})`);
+/**
+ * The variant for `scale`: of `precision` when one is asked for, else the first the manifest lists
+ * for that scale (its default).
+ */
+export function variantFor(manifest: ModelManifest, scale: number, precision?: Precision): ModelVariant {
+  const forScale = manifest.variants.filter((x) => x.scale === scale);
+  if (forScale.length === 0) {
+    throw new UsageError(`model ${manifest.id} has no x${scale} variant (it has ${[...new Set(manifest.variants.map((x) => `x${x.scale}`))].join(', ')})`);
   }
+  const v = precision ? forScale.find((x) => x.precision === precision) : forScale[0];
+  if (!v) throw new UsageError(`model ${manifest.id} has no ${precision} x${scale} variant (it has ${forScale.map((x) => x.precision).join(', ')})`);
   return v;
 }

@@ -35,6 +35,7 @@ export interface BuildContext {
 export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
   return {
     scale: spec.scale,
+    ...(spec.precision ? { precision: spec.precision } : {}),
     ...(spec.modelDirs ? { modelDirs: spec.modelDirs } : {}),
     session: {
       device: { device: spec.device, ...(spec.gpu !== undefined ? { gpu: spec.gpu } : {}) },

@@ -77,7 +77,7 @@ async function checkTargets(plan: ReadonlyArray<{ source: string; target: string
 
 /** A model shared by several runs: each run's dispose is ignored, the job disposes it once at the end. */
 function keptOpen(model: SrModel): SrModel {
-  return { id: model.id, scale: model.scale, usesHistory: model.usesHistory, layouts: model.layouts, ...(model.nativeInput ? { nativeInput: model.nativeInput.bind(model) } : {}), configure: (i, l) => model.configure(i, l), upscale: (f, s) => model.upscale(f, s), dispose: async () => undefined };
+  return { id: model.id, scale: model.scale, usesHistory: model.usesHistory, layouts: model.layouts, ...(model.detail ? { detail: model.detail } : {}), ...(model.nativeInput ? { nativeInput: model.nativeInput.bind(model) } : {}), configure: (i, l) => model.configure(i, l), upscale: (f, s) => model.upscale(f, s), dispose: async () => undefined };
 }
 
 async function warnAboutOtherFiles(dir: string, name: string, log: Logger): Promise<void> {

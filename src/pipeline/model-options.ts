@@ -5,6 +5,7 @@ import { DEVICES, type Device } from '../inference/providers.js';
 import { checkTilingOptions } from '../inference/tiled-model.js';
 import type { Schema } from './schema.js';
 import type { ModelSpec } from './spec.js';
+import type { Precision } from '../models/manifest.js';
 
 /**
  * The one description of a model's options. The command line's flags (`--engine-cache`) and a
@@ -33,6 +34,13 @@ export const MODEL_OPTIONS = {
   gpu: { flag: 'gpu', type: 'integer', minimum: 0, describe: 'GPU index for cuda/tensorrt' },
   threads: { flag: 'threads', type: 'integer', minimum: 1, describe: 'inference threads (default: one per core)' },
   engineCache: { flag: 'engine-cache', type: 'string', describe: 'TensorRT engine cache folder (default: $XDG_CACHE_HOME/stream-sr/trt)' },
+  precision: {
+    flag: 'precision',
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'fp32', 'int8'],
+    describe: "weights of models that ship several: int8 (quantized, faster on CPUs), fp32; auto: the model's default on the CPU, fp32 on GPUs",
+  },
   fp16: { flag: 'fp16', type: 'boolean', default: false, describe: 'half precision on cuda/tensorrt (graph I/O stays float32; TensorRT builds fp16 engines)' },
   imageHeight: { flag: 'image-height', alias: ['image_height'], type: 'integer', minimum: 1, describe: 'TensorRT: output height the engine is built for' },
   imageWidth: { flag: 'image-width', alias: ['image_width'], type: 'integer', minimum: 1, describe: 'TensorRT: output width the engine is built for' },
@@ -60,6 +68,7 @@ export interface ModelOptionValues {
   readonly gpu?: number;
   readonly threads?: number;
   readonly engineCache?: string;
+  readonly precision?: string;
   readonly fp16?: boolean;
   readonly imageHeight?: number;
   readonly imageWidth?: number;
@@ -87,7 +96,7 @@ export function modelOptions<T>(y: Argv<T>) {
     };
     b = b.option(o.flag, opt);
   }
-  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number }>;
+  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number }>;
 }
 
 /** The parsed command line's model flags, by pipeline key. */
@@ -160,6 +169,7 @@ export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
     ...(v.threads ? { threads: v.threads } : {}),
     ...(v.modelDirs?.length ? { modelDirs: v.modelDirs } : {}),
     ...(v.engineCache ? { engineCacheDir: v.engineCache } : {}),
+    ...(v.precision && v.precision !== 'auto' ? { precision: v.precision as Precision } : {}),
     ...(v.fp16 ? { fp16: true } : {}),
     ...(shape ? { fixedInputShape: shape } : {}),
     ...(tiling.tile !== undefined || tiling.maxMemoryBytes !== undefined ? { tiling } : {}),

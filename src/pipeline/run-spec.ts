@@ -49,7 +49,7 @@ export async function runSpec(spec: PipelineSpec, opts: SpecRunOptions): Promise
       before: opts.onSourceFrame ? [...built.before, tap(opts.onSourceFrame)] : built.before,
       onStart: (info) => {
         const v = info.input.video;
-        opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${built.model.id} x${built.model.scale} → ${built.sink.describe()}; formats: ${info.formats.replace('model', built.model.id)}`);
+        opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${built.model.id} x${built.model.scale}${built.model.detail ? ` ${built.model.detail}` : ''} → ${built.sink.describe()}; formats: ${info.formats.replace('model', built.model.id)}`);
         opts.onStart?.(info);
       },
       onFrame: (frame, s) => {

@@ -1,3 +1,4 @@
+import type { Precision } from '../models/manifest.js';
 import type { LoadModelOptions } from '../models/load.js';
 import type { BackoffSettings } from '../core/backoff.js';
 import type { Rational } from '../core/rational.js';
@@ -24,6 +25,8 @@ export interface ModelSpec {
   readonly engineCacheDir?: string;
   readonly fp16?: boolean;
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
+  /** --precision: the weights of models that ship several; undefined: auto. */
+  readonly precision?: Precision;
   /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
   readonly tiling?: TilingSettings;
   /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
