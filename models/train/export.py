@@ -42,13 +42,14 @@ def check_graph(model, path):
     onnx.checker.check_model(onnx.load(path))
 
 
-def manifest(model_id, variants, checkpoints, license_text, description, color):
+def manifest(model_id, variants, checkpoints, license_text, description, color, int8=False):
     return {
         'format': 'stream-sr-model/1',
         'id': model_id,
         'kind': 'image',
         'description': description,
-        'variants': [{'scale': s, 'file': f} for s, f in variants],
+        # where a scale has several precisions, the first listed is the default
+        'variants': [{'scale': s, 'file': f, **({'precision': p} if p != 'fp32' or int8 else {})} for s, f, p in variants],
         'inputs': {'frame': 'frame', 'previousFrame': 'previousFrame', 'previousOutput': 'previousOutput'},
         'output': 'output',
         'layout': 'NCHW',
@@ -70,6 +71,11 @@ def main():
     ap.add_argument('--id', default=None)
     ap.add_argument('--data-manifest', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data-manifest.json'),
                     help='the photos the model was trained on, copied beside it (its licence names this file)')
+    ap.add_argument('--int8', action='store_true', help='also write int8 (QDQ) graphs, calibrated on training clips, '
+                    'and make them the default of each scale (see quantize.py)')
+    ap.add_argument('--clips', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'work', 'clips'),
+                    help='the training clips the int8 activation ranges are calibrated on')
+    ap.add_argument('--calibration-clips', type=int, default=256)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     model_id = args.id or os.path.basename(os.path.normpath(args.out))
@@ -81,7 +87,13 @@ def main():
         assert model.scale == scale, f'{path} is x{model.scale}, not x{scale}'
         name = f'{model_id}-x{scale}.onnx'
         export_onnx(model, os.path.join(args.out, name))
-        variants.append((scale, name))
+        if args.int8:
+            from quantize import quantize_checkpoint
+            int8_name = f'{model_id}-x{scale}-int8.onnx'
+            quantize_checkpoint(model, ck['step'], os.path.join(args.out, name), os.path.join(args.out, int8_name),
+                                args.clips, args.calibration_clips)
+            variants.append((scale, int8_name, 'int8'))
+        variants.append((scale, name, 'fp32'))
         colors.add('luma' if model.channels == 1 else 'rgb')
         cks.append((scale, ck))
         info[f'x{scale}'] = {'parameters': sum(p.numel() for p in model.parameters()),
@@ -97,7 +109,7 @@ def main():
     lic = ('GPL-3.0-or-later (weights trained by stream-sr on freely licensed photographs listed in '
            'data-manifest.json)')
     with open(os.path.join(args.out, 'model.json'), 'w') as f:
-        json.dump(manifest(model_id, variants, cks, lic, desc, color), f, indent=2)
+        json.dump(manifest(model_id, variants, cks, lic, desc, color, args.int8), f, indent=2)
         f.write('\n')
     with open(os.path.join(args.out, 'training-config.json'), 'w') as f:
         json.dump(info, f, indent=2)
