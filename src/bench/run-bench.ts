@@ -26,6 +26,8 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'bicubic' },
     'learned-model': { type: 'string', default: DEFAULTS.model },
     'learned-frames': { type: 'string', default: '100' },
+    /** The model the default replaced (round 2's RGB causal-sr), taken from git history for the comparison. */
+    'previous-model': { type: 'string', default: 'f917d30:models/causal-sr' },
     frames: { type: 'string', default: '250' },
     threads: { type: 'string', default: '2' },
     'in-flight': { type: 'string', default: String(DEFAULTS.maxInFlight) },
@@ -50,6 +52,22 @@ if (!existsSync(input)) {
   if (made.status !== 0) throw new Error(`cannot make the bench input: ${made.stderr}`);
 }
 
+/** `REV:DIR` of this repository's history written out as a model folder (model.json and its x4 graphs). */
+function modelFromHistory(spec: string): string {
+  const [rev, dir] = spec.split(':') as [string, string];
+  const out = join(work, 'previous-model', rev);
+  const show = (path: string) => {
+    const r = spawnSync('git', ['-C', root, 'show', `${rev}:${dir}/${path}`], { maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`git show ${rev}:${dir}/${path}: ${r.stderr.toString().trim()}`);
+    return r.stdout;
+  };
+  const manifest = JSON.parse(show('model.json').toString('utf8'));
+  mkdirSync(out, { recursive: true });
+  for (const v of manifest.variants) writeFileSync(join(out, v.file), show(v.file));
+  writeFileSync(join(out, 'model.json'), JSON.stringify({ ...manifest, id: `${manifest.id}@${rev}` }));
+  return join(out, 'model.json');
+}
+
 async function streamSr(modelId: string, frameLimit?: number) {
   const stats = new RunStats();
   const encoder = { codec: 'libx264', preset: DEFAULTS.preset, crf: DEFAULTS.crf };
@@ -61,7 +79,7 @@ async function streamSr(modelId: string, frameLimit?: number) {
   const summary = await runPipeline({
     source: new AvSource({ input }),
     model,
-    sink: new AvSink({ output: join(work, `stream-sr-${modelId}.mp4`), encoder, stats }),
+    sink: new AvSink({ output: join(work, `stream-sr-${model.id.replace(/[^\w.@-]+/g, '_')}.mp4`), encoder, stats }),
     log: silentLogger,
     stats,
     maxInFlight: Number(values['in-flight']),
@@ -73,7 +91,7 @@ async function streamSr(modelId: string, frameLimit?: number) {
   const n = summary.framesOut;
   const perFrame = (stage: string) => +(stats.stageMs(stage) / n).toFixed(2);
   return {
-    model: modelId,
+    model: model.id + (model.detail ? ` ${model.detail}` : ''),
     formats,
     maxInFlight: Number(values['in-flight']),
     frames: summary.framesOut,
@@ -115,6 +133,7 @@ const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => 
 const ours = median(runs.map((r) => r.ours), (r) => r.fps);
 const ffmpeg = median(runs.map((r) => r.ffmpeg), (r) => r.fps);
 const learned = await streamSr(values['learned-model']!, Number(values['learned-frames']));
+const previous = await streamSr(modelFromHistory(values['previous-model']!), Number(values['learned-frames']));
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -124,7 +143,10 @@ const result = {
   fpsRatio: +(ours.fps / ffmpeg.fps).toFixed(3),
   runs: runs.map((r) => ({ streamSrFps: r.ours.fps, ffmpegFps: r.ffmpeg.fps, ratio: +(r.ours.fps / r.ffmpeg.fps).toFixed(3) })),
   learned,
+  previous,
+  learnedFpsOverPrevious: +(learned.fps / previous.fps).toFixed(3),
   targets: {
+    learnedFps: `the default model's whole pipeline at 25 fps or more (issue 10), beside ffmpeg's bicubic above and the model it replaced (${values['previous-model']})`,
     fpsRatio: 'stream-sr with bicubic reaches 0.9 of ffmpeg fps (fpsRatio >= 0.9)',
     outsideSessionMsPerFrame: `the default model (${values['learned-model']}) spends at most 12 ms per frame outside session.run`,
   },
