@@ -24,6 +24,28 @@ import { finiteOrNull } from '../metrics/format.js';
  */
 const DEFAULT_MODELS = ['bicubic', 'causal-sr', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
 const SEQUENCES = ['vid4_walk', 'vid4_city'];
+/**
+ * Each sequence's LR as given, and as a camera or a feed delivers it: H.264 (libx264 crf 23), so
+ * the table shows how much of the gain over bicubic a model keeps on compressed input.
+ */
+const COMPRESSED = { label: 'H.264 crf 23', args: ['-c:v', 'libx264', '-crf', '23', '-preset', 'medium', '-pix_fmt', 'yuv420p'] };
+interface Input {
+  readonly sequence: string;
+  /** The row's sequence label: the sequence, with the encoding of its LR where it is not the original. */
+  readonly label: string;
+  readonly lr: string;
+  readonly gt: string;
+}
+
+function inputsOf(data: string, work: string): Input[] {
+  return SEQUENCES.flatMap((sequence) => {
+    const lr = join(data, sequence, 'lr_x4.mkv');
+    const gt = join(data, sequence, 'gt.mkv');
+    const compressed = join(work, `${sequence}-lr-x264-crf23.mkv`);
+    if (!existsSync(compressed)) execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', lr, ...COMPRESSED.args, compressed]);
+    return [{ sequence, label: sequence, lr, gt }, { sequence, label: `${sequence}, ${COMPRESSED.label}`, lr: compressed, gt }];
+  });
+}
 const SCALE = 4;
 const CROP = 4;
 
@@ -37,10 +59,9 @@ const log = stderrLogger('warning');
 /** Each sequence's scored outputs, for the HTML report. */
 const scored = new Map<string, ReportModel[]>();
 
-async function scoreOne(model: string, label: string, sequence: string, data: string, work: string): Promise<QualityRow> {
-  const lr = join(data, sequence, 'lr_x4.mkv');
-  const gt = join(data, sequence, 'gt.mkv');
-  const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence}.mkv`);
+async function scoreOne(model: string, label: string, input: Input, work: string): Promise<QualityRow> {
+  const { lr, gt, label: sequence } = input;
+  const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence.replace(/[^\w.-]+/g, '_')}.mkv`);
   const t0 = performance.now();
   const { summary } = await runUpscaleJob({
     input: lr, output, model: modelSpecFrom({ id: model, scale: SCALE }), encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
@@ -54,19 +75,19 @@ async function scoreOne(model: string, label: string, sequence: string, data: st
 }
 
 /** A model named by a manifest path is listed under the id its manifest gives. */
-async function rowsFor(model: string, data: string, work: string): Promise<QualityRow[]> {
+async function rowsFor(model: string, inputs: readonly Input[], work: string): Promise<QualityRow[]> {
   let label: string;
   try {
     const manifest = await findModel(model);
     label = manifest.id === model ? model : `${manifest.id} (${model})`;
   } catch (err) {
     const reason = err instanceof UsageError && /^unknown model/.test(err.message) ? `not installed (searched ${searchPath().map((d) => relative(packageRoot(), d) || '.').join(', ')})` : errorMessage(err);
-    return SEQUENCES.map((sequence) => ({ model, sequence, status: 'missing' as const, reason }));
+    return inputs.map((input) => ({ model, sequence: input.label, status: 'missing' as const, reason }));
   }
   const rows: QualityRow[] = [];
-  for (const sequence of SEQUENCES) {
-    process.stderr.write(`quality: ${label} on ${sequence}\n`);
-    rows.push(await scoreOne(model, label, sequence, data, work).catch((err: unknown): QualityRow => ({ model: label, sequence, status: 'failed', reason: errorMessage(err) })));
+  for (const input of inputs) {
+    process.stderr.write(`quality: ${label} on ${input.label}\n`);
+    rows.push(await scoreOne(model, label, input, work).catch((err: unknown): QualityRow => ({ model: label, sequence: input.label, status: 'failed', reason: errorMessage(err) })));
   }
   return rows;
 }
@@ -87,15 +108,16 @@ async function main(): Promise<void> {
   if (missing.length) throw new Error(`the Vid4 test data is missing (${missing.join(', ')}); pass --data DIR or set STREAM_SR_SHARED_DATA`);
   const work = join(packageRoot(), 'out', 'quality');
   await mkdir(work, { recursive: true });
+  const inputs = inputsOf(data, work);
   const rows: QualityRow[] = [];
-  for (const model of models) rows.push(...(await rowsFor(model, data, work)));
+  for (const model of models) rows.push(...(await rowsFor(model, inputs, work)));
   const cpu = cpus();
   const conditions = { scale: SCALE, crop: CROP, machine: `${cpu.length} x ${cpu[0]?.model.trim() ?? 'CPU'}, CPU execution`, date: new Date().toISOString().slice(0, 10), version: version() };
   const markdown = qualityMarkdown(rows, conditions);
   await mkdir(join(out, '..'), { recursive: true });
   await writeFile(`${out}.md`, markdown);
   await writeFile(`${out}.json`, JSON.stringify({ conditions, rows }, finiteOrNull, 2) + '\n');
-  const sections = SEQUENCES.filter((s) => scored.get(s)?.length).map((s) => ({ title: s, gt: join(data, s, 'gt.mkv'), input: join(data, s, 'lr_x4.mkv'), models: scored.get(s)! }));
+  const sections = inputs.filter((i) => scored.get(i.label)?.length).map((i) => ({ title: i.label, gt: i.gt, input: i.lr, models: scored.get(i.label)! }));
   if (sections.length) {
     const html = await qualityReportHtml({
       title: `stream-sr quality on Vid4, x${SCALE}`,
