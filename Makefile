@@ -120,13 +120,21 @@ train-data:
 	$(TRAIN_PY) models/train/fetch_data.py
 	$(TRAIN_PY) models/train/make_clips.py
 
-# x4: round 1, then motion pretraining with the warp loss, then the previous output warped at HR.
+# Round 1 and 2 (RGB): x4, then motion pretraining with the warp loss, then the previous output
+# warped at HR; x2 from round 1's x4. Round 3 (luma, the shipped model): the RGB networks converted
+# exactly to luma (luma_init.py), trained on Y with the compressed LR in the mix, exported with int8
+# graphs as the default (export.py --int8: calibrated on the training clips).
 train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4.json --run $(TRAIN_RUNS)/x4
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-motion-ft.json --run $(TRAIN_RUNS)/x4ft --init $(TRAIN_RUNS)/x4/best.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-hr-ft.json --run $(TRAIN_RUNS)/x4hrft --init $(TRAIN_RUNS)/x4ft/best.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2.json --run $(TRAIN_RUNS)/x2 --init $(TRAIN_RUNS)/x4/best.pt
-	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4hrft/best.pt --x2 $(TRAIN_RUNS)/x2/best.pt --out models/causal-sr
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4hrft/best.pt --x2 $(TRAIN_RUNS)/x2/best.pt --out $(TRAIN_RUNS)/rgb --id causal-sr
+	$(TRAIN_PY) models/train/luma_init.py --onnx $(TRAIN_RUNS)/rgb/causal-sr-x4.onnx --config models/train/configs/x4-luma.json --out $(TRAIN_RUNS)/luma-init-x4.pt
+	$(TRAIN_PY) models/train/luma_init.py --onnx $(TRAIN_RUNS)/rgb/causal-sr-x2.onnx --config models/train/configs/x2-luma.json --out $(TRAIN_RUNS)/luma-init-x2.pt
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-luma.json --run $(TRAIN_RUNS)/x4luma --init $(TRAIN_RUNS)/luma-init-x4.pt
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma.json --run $(TRAIN_RUNS)/x2luma --init $(TRAIN_RUNS)/luma-init-x2.pt --init $(TRAIN_RUNS)/luma-init-x4.pt:motion.
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2luma/best.pt --out models/causal-sr --int8
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
