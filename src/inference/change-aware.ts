@@ -6,8 +6,8 @@
  * reference, the frame its output was last computed from, by more than the threshold (in 8-bit levels;
  * 0: any difference). Comparing with the reference rather than with the previous frame keeps slow
  * changes below the threshold from building up unseen. A changed tile stays active for SETTLE more
- * frames, because a recurrent model refines a region that has just stopped changing for a few frames
- * before its output stands still. Active tiles grow by PASTE pixels (the receptive field of the
+ * frames (one where the change was under three times the threshold), because a recurrent model
+ * refines a region that has just stopped changing for a few frames before its output stands still. Active tiles grow by PASTE pixels (the receptive field of the
  * network's convolutions, so every output pixel that sees a changed input is recomputed); each cluster
  * of them is one window, run with CONTEXT more pixels of input around it, and the inner part is pasted
  * into the previous output, which (pasted) is the next frame's history. The motion estimator's own
@@ -89,6 +89,7 @@ export class ChangeTracker {
   readonly tilesY: number;
   readonly totals = emptyTotals();
   private readonly limit: number;
+  private readonly bigLimit: number;
 
   constructor(
     readonly width: number,
@@ -103,6 +104,7 @@ export class ChangeTracker {
     // levels are k/255 (or k/1023) floats: half a level of slack keeps rounding out of the comparison;
     // 0 compares exactly
     this.limit = settings.threshold === 0 ? 0 : (settings.threshold + 0.5) / 255;
+    this.bigLimit = settings.threshold === 0 ? 0 : (3 * settings.threshold + 0.5) / 255;
   }
 
   /** The state after a frame computed whole without history: every tile active for SETTLE frames, while the model refines it. */
@@ -111,13 +113,14 @@ export class ChangeTracker {
   }
 
   /**
-   * Tiles of `current` that differ from `reference` by more than the threshold, compared after a 3x3
+   * Tiles of `current` that differ from `reference` by more than the threshold (1), or by more than
+   * three times the threshold (2), compared after a 3x3
    * box blur of both: a camera's sensor and codec noise moves single values by several levels from
    * frame to frame, which the blur takes down to about a third, while an edge that moves keeps most of
    * its step.
    */
   changedTiles(current: Float32Array, reference: Float32Array): Uint8Array {
-    const { width, height, channels, tilesX, tilesY, limit } = this;
+    const { width, height, channels, tilesX, tilesY, limit, bigLimit } = this;
     const t = this.settings.tile;
     const plane = width * height;
     // threshold 0: any difference at all, unblurred
@@ -130,20 +133,17 @@ export class ChangeTracker {
       for (let tx = 0; tx < tilesX; tx++) {
         const x0 = tx * t;
         const x1 = Math.min(width, x0 + t);
-        let hit = false;
-        for (let c = 0; c < channels && !hit; c++) {
-          for (let y = ty * t; y < y1 && !hit; y++) {
+        let most = 0;
+        for (let c = 0; c < channels && most <= bigLimit; c++) {
+          for (let y = ty * t; y < y1 && most <= bigLimit; y++) {
             const row = c * plane + y * width;
             for (let i = row + x0, end = row + x1; i < end; i++) {
-              const d = a[i]! - b[i]!;
-              if (d > limit || d < -limit) {
-                hit = true;
-                break;
-              }
+              const d = Math.abs(a[i]! - b[i]!);
+              if (d > most) most = d;
             }
           }
         }
-        if (hit) changed[ty * tilesX + tx] = 1;
+        if (most > limit) changed[ty * tilesX + tx] = most > bigLimit ? 2 : 1;
       }
     }
     return changed;
@@ -170,7 +170,9 @@ export class ChangeTracker {
     const active = new Uint8Array(n);
     let activeCount = 0;
     for (let i = 0; i < n; i++) {
-      if (changed[i]) settle[i] = this.settings.settle;
+      // a change barely above the threshold leaves a refinement below it: one frame
+      if (changed[i] === 2) settle[i] = this.settings.settle;
+      else if (changed[i]) settle[i] = Math.max(1, state.settle[i]! - 1);
       else if (state.settle[i]! > 0) settle[i] = state.settle[i]! - 1;
       if (changed[i] || state.settle[i]! > 0) {
         active[i] = 1;
