@@ -146,3 +146,17 @@ t.test('the tracker: exact when nothing changed, windows around a change, whole 
   t.equal(blurred.plan(c, a, { settle: s }).plan.kind, 'full', 'more than half the frame changed: computed whole');
   t.end();
 });
+
+t.test('change-aware compute is for history models: the start line says it, single-frame models run whole', async (t) => {
+  const causal = await load(6);
+  t.equal(causal.detail, 'change-aware (threshold 6)', 'causal-sr: on the start line');
+  await causal.dispose();
+  const off = await load();
+  t.equal(off.detail, undefined, 'off: nothing said');
+  await off.dispose();
+  const single = await loadModel('esrgan-slim', { scale: 4, changeThreshold: 6, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() } }).catch(() => undefined);
+  if (!single) return t.skip('esrgan-slim is not installed (make models)');
+  t.equal(single.detail, undefined, 'esrgan-slim (no history, a wider receptive field): not change-aware');
+  t.equal(single.report?.(), undefined, 'and no summary line');
+  await single.dispose();
+});

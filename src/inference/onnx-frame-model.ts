@@ -68,10 +68,10 @@ export class OnnxFrameModel implements SrModel {
   ) {
     this.id = manifest.id;
     this.channels = manifest.color === 'luma' ? 1 : 3;
-    // windows are cut from planar [0,1] feeds and pasted into the tail's outputs
-    if (changeThreshold !== undefined && tail) this.changeThreshold = changeThreshold;
-    // change-aware compute keeps the previous output even for models without history
-    this.usesHistory = manifest.history || this.changeThreshold !== undefined;
+    // windows are cut from planar [0,1] feeds and pasted into the tail's outputs; their margins are
+    // set for causal-sr's receptive field, so history models only (single-frame ones see further)
+    if (changeThreshold !== undefined && tail && manifest.history) this.changeThreshold = changeThreshold;
+    this.usesHistory = manifest.history;
     const details = [
       ...(precision && manifest.variants.some((v) => v.scale === scale && v.precision !== precision) ? [precision] : []),
       ...(this.changeThreshold !== undefined ? [`change-aware (threshold ${this.changeThreshold})`] : []),
@@ -180,8 +180,8 @@ export class OnnxFrameModel implements SrModel {
     }
     if (plan.kind === 'full') {
       const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(frame, width, height) };
-      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(usable?.input, width, height, channels), width, height);
-      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(usable?.output, w, h, channels), w, h);
+      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, channels), width, height);
+      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, channels), w, h);
       const result = await this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS));
       const { output, levels } = this.tailOutputs(result, current, w, h);
       return { output, levels, state: { input: frame, output, levels, change } };

@@ -61,7 +61,7 @@ export const MODEL_OPTIONS = {
     default: DEFAULTS.changeThreshold,
     pattern: '^(off|[0-9]+(\\.[0-9]+)?)$',
     patternMessage: "must be 'off' or a number of 8-bit levels",
-    describe: 'change-aware compute (fixed cameras): the model runs only where the LR frame changed by more than N 8-bit levels per tile (0: any change); off: every frame whole',
+    describe: 'change-aware compute for fixed cameras (history models, e.g. causal-sr): the model runs only where the LR frame changed by more than N 8-bit levels per tile (0: any change); off: every frame whole',
   },
 } as const satisfies Record<string, ModelOption>;
 
