@@ -6,7 +6,11 @@ import { loadModel } from '../src/models/load.js';
 import { superResolve } from '../src/operators/super-resolve.js';
 import type { SrModel } from '../src/inference/sr-model.js';
 import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, pastePlanes } from '../src/inference/change-aware.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeRgb, fixture } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
 import { frameFromRgb24, infoOf, quantized } from './helpers/sr-run.js';
 
 const W = 128;
@@ -159,4 +163,21 @@ t.test('change-aware compute is for history models: the start line says it, sing
   t.equal(single.detail, undefined, 'esrgan-slim (no history, a wider receptive field): not change-aware');
   t.equal(single.report?.(), undefined, 'and no summary line');
   await single.dispose();
+});
+
+t.test('the command line: change-aware by default, on the start line and in the summary; off runs every frame whole', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stream-sr-change-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const on = runCli(['-i', clip(), '-o', join(dir, 'on.mkv'), '-c:v', 'ffv1']);
+  t.equal(on.code, 0, on.stderr);
+  t.match(on.stderr, /→ causal-sr x4 change-aware \(threshold 6\) →/, 'the start line says it, with the default threshold');
+  const m = /change-aware: (\d+)% of tiles reused, model run on (\d+)% of the picture; (\d+) of 22 frames without a model run/.exec(on.stderr);
+  t.ok(m, 'the summary says how much was skipped');
+  t.ok(Number(m?.[1]) > 0 && Number(m?.[2]) < 100 && Number(m?.[3]) > 0, `some tiles and whole frames skipped: ${m?.[0]}`);
+  const off = runCli(['-i', clip(), '-o', join(dir, 'off.mkv'), '-c:v', 'ffv1', '--change-threshold', 'off']);
+  t.equal(off.code, 0, off.stderr);
+  t.notMatch(off.stderr, /change-aware \(|change-aware:/, 'off: not on the start line, no summary');
+  const bad = runCli(['-i', clip(), '-o', join(dir, 'bad.mkv'), '--change-threshold', 'lots']);
+  t.equal(bad.code, 2, 'a bad value is a usage error');
+  t.match(bad.stderr, /--change-threshold lots: must be 'off' or a number of 8-bit levels/);
 });
