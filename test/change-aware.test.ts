@@ -6,11 +6,13 @@ import { loadModel } from '../src/models/load.js';
 import { superResolve } from '../src/operators/super-resolve.js';
 import type { SrModel } from '../src/inference/sr-model.js';
 import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, pastePlanes } from '../src/inference/change-aware.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRgb, fixture } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
+import { writeHistoryModel } from './helpers/history-model.js';
 import { frameFromRgb24, infoOf, quantized } from './helpers/sr-run.js';
 
 const W = 128;
@@ -180,4 +182,46 @@ t.test('the command line: change-aware by default, on the start line and in the 
   const bad = runCli(['-i', clip(), '-o', join(dir, 'bad.mkv'), '--change-threshold', 'lots']);
   t.equal(bad.code, 2, 'a bad value is a usage error');
   t.match(bad.stderr, /--change-threshold lots: must be 'off' or a number of 8-bit levels/);
+});
+
+t.test('a luma model (Y planes only, chroma by swscale): the same windows on one plane', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stream-sr-change-luma-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // a model whose output is 0.5 up(0.5 frame + 0.5 previousFrame) + 0.5 previousOutput: its field is
+  // a pixel or two, so windows with 8 px of context compute exactly what the whole frame would
+  const model = writeHistoryModel(dir, 4, 'history-luma', 1);
+  // 64x48 yuv420p: a frozen picture, with a 6x6 box moving in the top-left corner on frames 7..10
+  const input = join(dir, 'in.nut');
+  const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-f', 'lavfi', '-i', 'color=c=white:size=6x6:rate=25',
+    '-filter_complex', "[0:v]trim=end_frame=1,tpad=stop_mode=clone:stop=19[bg];[bg][1:v]overlay=x='if(between(n,8,11),2+(n-8)*3,-50)':y=2:eval=frame:shortest=1,format=yuv420p",
+    '-frames:v', '20', '-c:v', 'rawvideo', '-f', 'nut', input]);
+  t.equal(made.status, 0, made.stderr?.toString());
+  const frames = decodeRgb(input).frames;
+  t.same(frames.map((f) => f.equals(frames[0]!)), frames.map((_, i) => i < 7 || i > 10), 'the input changes on frames 7..10 only');
+  const outputs: Record<string, Buffer[]> = {};
+  for (const mode of ['off', '0']) {
+    const out = join(dir, `out-${mode}.nut`);
+    const r = runCli(['-i', input, '-o', out, '--model', model, '-c:v', 'rawvideo', '--change-threshold', mode]);
+    t.equal(r.code, 0, r.stderr);
+    if (mode === '0') {
+      t.match(r.stderr, /formats: yuv420p → history-luma → yuv420p/, 'native Y in and out');
+      t.match(r.stderr, /change-aware: \d+% of tiles reused/, `the summary: ${/change-aware:.*/.exec(r.stderr)?.[0]}`);
+    }
+    outputs[mode] = decodeRgb(out).frames;
+  }
+  const [full, change] = [outputs.off!, outputs['0']!];
+  t.equal(change.length, 20);
+  // frames 0..5: the first frame and its five settling frames are computed whole
+  for (let i = 0; i <= 5; i++) t.ok(change[i]!.equals(full[i]!), `frame ${i}: computed whole, identical`);
+  // frame 6: nothing changed, the output of frame 5 is kept (full compute still moves toward its fixed point)
+  t.ok(change[6]!.equals(change[5]!), 'frame 6: frame 5 again, no model run');
+  // frames 7..10: the box's windows carry the change
+  t.notOk(change[7]!.equals(change[6]!), 'frame 7: the box shows');
+  // the right half (40+ px from the box) is never touched after frame 5
+  const w = 64 * 4;
+  const rightHalfSame = (a: Buffer, b: Buffer) => {
+    for (let y = 0; y < 48 * 4; y++) for (let x = 40 * 4; x < w; x++) for (let c = 0; c < 3; c++) if (a[3 * (y * w + x) + c] !== b[3 * (y * w + x) + c]) return false;
+    return true;
+  };
+  t.ok(change.slice(6).every((f) => rightHalfSame(f, change[5]!)), 'far from the box the output is frame 5\'s on every later frame');
 });
