@@ -28,7 +28,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= $(shell sed -n 's/.*MALLOC_TRIM_THRESHOLD_:=\([
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr quality pipeline-schema gpu-providers clean check train-data train-model
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr bench-fixed-camera quality pipeline-schema gpu-providers clean check train-data train-model
 
 all: build models
 
@@ -94,6 +94,15 @@ bench-diffvsr: build
 
 pipeline-schema: build
 	$(NODE) dist/src/pipeline/write-schema.js
+
+# Change-aware compute on a fixed camera (opencv-doc's vtest.avi, x4 from its bicubic LR): fps and
+# PSNR-Y of full compute, change-aware compute and ffmpeg's bicubic, alternating in one run
+VTEST ?= /usr/share/doc/opencv-doc/examples/data/vtest.avi
+
+bench-fixed-camera: build
+	@mkdir -p bench
+	@test -f $(VTEST) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq opencv-doc; }
+	$(NODE) dist/src/bench/fixed-camera-bench.js --clip $(VTEST) --out bench/fixed-camera.json
 
 # RTSP camera (320x180, 25 fps) through bicubic (drop) and causal-sr (fallback), LIVE_MINUTES each
 LIVE_MINUTES ?= 10

@@ -104,19 +104,23 @@ t.test('a pipeline file can set every model option the command line can, with th
   const yargs = (await import('yargs')).default;
   const { modelOptions } = await import('../src/pipeline/model-options.js');
   const flags = ['--model', 'stream-diffvsr', '--model-dir', 'exports', '--scale', '4', '--device', 'tensorrt', '--gpu', '1', '--threads', '3', '--engine-cache', 'trt', '--precision', 'int8', '--fp16',
-    '--image-height', '720', '--image-width', '1280', '--tile', '96', '--tile-overlap', '12', '--max-memory', '2G', '--steps', '2', '--seed', '9', '--reset-threshold', '0.25'];
+    '--image-height', '720', '--image-width', '1280', '--tile', '96', '--tile-overlap', '12', '--max-memory', '2G', '--steps', '2', '--seed', '9', '--reset-threshold', '0.25', '--change-threshold', '2.5'];
   const args = await modelOptions(yargs(flags)).parse();
   const fromCli = modelSpecFrom(modelValuesFromArgs(args as Record<string, unknown>));
-  const file = { id: 'stream-diffvsr', modelDirs: ['exports'], scale: 4, device: 'tensorrt', gpu: 1, threads: 3, engineCache: 'trt', precision: 'int8', fp16: true, imageHeight: 720, imageWidth: 1280, tile: 96, tileOverlap: 12, maxMemory: '2G', steps: 2, seed: 9, resetThreshold: 0.25 };
+  const file = { id: 'stream-diffvsr', modelDirs: ['exports'], scale: 4, device: 'tensorrt', gpu: 1, threads: 3, engineCache: 'trt', precision: 'int8', fp16: true, imageHeight: 720, imageWidth: 1280, tile: 96, tileOverlap: 12, maxMemory: '2G', steps: 2, seed: 9, resetThreshold: 0.25, changeThreshold: 2.5 };
   t.same(Object.keys(file).sort(), Object.keys(MODEL_OPTIONS).sort(), 'the file above uses every option');
   const spec = pipelineFromData({ ...GOOD, model: file }, 'x.yaml');
   t.same(spec.model, fromCli, 'the same model spec as the command line');
   t.same(spec.model, {
     id: 'stream-diffvsr', scale: 4, device: 'tensorrt', gpu: 1, threads: 3, modelDirs: ['exports'], engineCacheDir: 'trt', precision: 'int8', fp16: true,
-    fixedInputShape: { height: 180, width: 320 }, tiling: { tile: 96, overlap: 12, maxMemoryBytes: 2 * 1024 ** 3 }, diffusion: { steps: 2, seed: 9, resetThreshold: 0.25 },
+    fixedInputShape: { height: 180, width: 320 }, tiling: { tile: 96, overlap: 12, maxMemoryBytes: 2 * 1024 ** 3 }, changeThreshold: 2.5, diffusion: { steps: 2, seed: 9, resetThreshold: 0.25 },
   }, 'each option lands where the model loader reads it');
   t.match(problem({ ...GOOD, model: { tile: 10, tileOverlap: 8 } }), /--tile 10: must be at least twice the tile overlap/);
   t.match(problem({ ...GOOD, model: { maxMemory: 'lots' } }), /--max-memory lots: not a size/);
   t.match(problem({ ...GOOD, model: { imageHeight: 720 } }), /--image-height and --image-width go together/);
   t.match(problem({ ...GOOD, model: { seeds: 3 } }), /model.*seeds/);
+  t.match(problem({ ...GOOD, model: { changeThreshold: 'some' } }), /changeThreshold.*must be 'off' or a number of 8-bit levels/);
+  t.match(problem({ ...GOOD, model: { changeThreshold: -1 } }), /changeThreshold/);
+  t.notOk(pipelineFromData({ ...GOOD, model: { changeThreshold: 'off' } }, 'x.yaml').model.changeThreshold, "changeThreshold: off is full compute");
+  t.equal(pipelineFromData({ ...GOOD, model: { changeThreshold: '0' } }, 'x.yaml').model.changeThreshold, 0, "'0' is exact change detection");
 });

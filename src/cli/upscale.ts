@@ -62,6 +62,7 @@ async function handler(args: Args): Promise<void> {
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
     log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
+    if (s.modelReport) log.info(s.modelReport);
     const peakRss = `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
     if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, ${peakRss}`);
     else log.verbose(`at most ${s.peakInFlight} frames in flight (--max-in-flight ${args.maxInFlight}), ${peakRss}`);

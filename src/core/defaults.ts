@@ -57,4 +57,10 @@ export const DEFAULTS = {
    * measure at most 0.04 (walk, fast motion), cuts between its shots 0.24.
    */
   resetThreshold: 0.1,
+  /**
+   * Change-aware compute (history models): a tile of the LR frame counts as unchanged while no value
+   * in it differs by more than this many 8-bit levels from the frame its output was computed from.
+   * Measured on opencv's vtest.avi (a fixed camera, MPEG-4 noise): see README, "Fixed cameras".
+   */
+  changeThreshold: '6',
 } as const;

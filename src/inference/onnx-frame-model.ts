@@ -12,13 +12,27 @@ import { checkGraphMatchesManifest } from './graph-check.js';
 import { TAIL_OUTPUTS, modelWithOutputTail } from './output-tail.js';
 import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
 import type { Logger } from '../core/log.js';
+import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, describeTotals, pastePlanes, updateReference, type ChangeState } from './change-aware.js';
 
 export { checkGraphMatchesManifest };
 
-/** What a history graph keeps of the previous frame: its input and its output, float RGB (or Y). */
+/**
+ * What a history graph keeps of the previous frame: its input and its output, float RGB (or Y).
+ * Change-aware compute keeps the output's 8-bit levels too, and `input` is then the reference: per
+ * tile, the frame that tile's output was last computed from.
+ */
 interface PreviousFrame {
   readonly input: Float32Array;
   readonly output: Float32Array;
+  readonly levels?: Uint8Array;
+  readonly change?: ChangeState;
+}
+
+/** A full-frame or windowed run's result: clamped output planes and their 8-bit levels. */
+interface Computed {
+  readonly output: Float32Array;
+  readonly levels: Uint8Array;
+  readonly state: PreviousFrame;
 }
 
 /**
@@ -37,6 +51,9 @@ export class OnnxFrameModel implements SrModel {
   /** Luma models: the Y planes in and out, chroma by swscale. */
   private lumaPlanes?: LumaPlanes;
   private readonly channels: 1 | 3;
+  /** Change-aware compute (threshold in 8-bit levels), where asked for and the graph allows it. */
+  private readonly changeThreshold?: number;
+  private tracker?: ChangeTracker;
 
   private constructor(
     private readonly manifest: ModelManifest,
@@ -47,16 +64,25 @@ export class OnnxFrameModel implements SrModel {
     /** The graph ends with withOutputTail's clamp, 8-bit levels and NaN count. */
     private readonly tail = false,
     precision?: Precision,
+    changeThreshold?: number,
   ) {
     this.id = manifest.id;
-    this.usesHistory = manifest.history;
     this.channels = manifest.color === 'luma' ? 1 : 3;
-    if (precision && manifest.variants.some((v) => v.scale === scale && v.precision !== precision)) this.detail = precision;
+    // windows are cut from planar [0,1] feeds and pasted into the tail's outputs; their margins are
+    // set for causal-sr's receptive field, so history models only (single-frame ones see further)
+    if (changeThreshold !== undefined && tail && manifest.history) this.changeThreshold = changeThreshold;
+    this.usesHistory = manifest.history;
+    const details = [
+      ...(precision && manifest.variants.some((v) => v.scale === scale && v.precision !== precision) ? [precision] : []),
+      ...(this.changeThreshold !== undefined ? [`change-aware (threshold ${this.changeThreshold})`] : []),
+    ];
+    if (details.length) this.detail = details.join(' ');
     this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
   }
 
   /** `precision`: of a model that ships several, which weights (undefined: the manifest's default). */
-  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings, precision?: Precision): Promise<OnnxFrameModel> {
+  /** `changeThreshold`: change-aware compute with this threshold in 8-bit levels (undefined: off; see change-aware.ts). */
+  static async load(manifest: ModelManifest, scale: number, settings: SessionSettings, precision?: Precision, changeThreshold?: number): Promise<OnnxFrameModel> {
     const variant = variantFor(manifest, scale, precision);
     const setup = setUpProviders(manifest, scale, settings);
     const channels = manifest.color === 'luma' ? 1 : 3;
@@ -65,7 +91,7 @@ export class OnnxFrameModel implements SrModel {
     const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings, tailed));
     checkGraphMatchesManifest(manifest, session, variant.file);
     const used = session.providers[0] === 'tensorrt' ? setup : {};
-    return new OnnxFrameModel(manifest, scale, session, used, settings.log, tailed !== undefined, variant.precision);
+    return new OnnxFrameModel(manifest, scale, session, used, settings.log, tailed !== undefined, variant.precision, changeThreshold);
   }
 
   /** Luma models: the native pictures they take for `input` (8-bit limited-range YUV), converted once where the source differs. */
@@ -80,6 +106,7 @@ export class OnnxFrameModel implements SrModel {
     }
     checkRequiredInput(this.providerSetup, input, this.id);
     if (this.channels === 1) this.lumaPlanes = await LumaPlanes.create(input, this.scale);
+    if (this.changeThreshold !== undefined) this.tracker = new ChangeTracker(input.width, input.height, this.channels, { ...CHANGE_DEFAULTS, threshold: this.changeThreshold });
     this.input = input;
     return scaledInfo(input, this.scale);
   }
@@ -89,6 +116,10 @@ export class OnnxFrameModel implements SrModel {
     const { width, height } = current.info;
     const rgb = rgbOf(current);
     const previous = state as PreviousFrame | undefined;
+    if (this.tracker) {
+      const { output, levels, state: next } = await this.changeAware(this.tracker, rgb, previous, current);
+      return { pixels: { layout: 'rgb-float', rgb: output, levels8: levels }, state: next };
+    }
     const m = this.manifest;
     const w = width * this.scale;
     const h = height * this.scale;
@@ -118,12 +149,63 @@ export class OnnxFrameModel implements SrModel {
     const w = width * this.scale;
     const h = height * this.scale;
     const y = planes.read(current.picture);
+    if (this.tracker) {
+      const [{ levels, state: next }, scaled] = await Promise.all([this.changeAware(this.tracker, y, previous, current), planes.scaled(current.picture)]);
+      return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, state: next };
+    }
     const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(y, width, height) };
     if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, 1), width, height);
     if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, 1), w, h);
     const [result, scaled] = await Promise.all([this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS)), planes.scaled(current.picture)]);
     const { output, levels } = this.tailOutputs(result, current, w, h);
     return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, ...(this.usesHistory ? { state: { input: y, output } satisfies PreviousFrame } : {}) };
+  }
+
+  /**
+   * Change-aware compute (see change-aware.ts): the whole frame, nothing (the previous output again),
+   * or windows around the changed tiles pasted into a copy of the previous output. `frame` is the
+   * current frame's planes (RGB or Y) as the graph takes them.
+   */
+  private async changeAware(tracker: ChangeTracker, frame: Float32Array, previous: PreviousFrame | undefined, current: Frame): Promise<Computed> {
+    const { width, height } = current.info;
+    const { channels, scale } = this;
+    const m = this.manifest;
+    const w = width * scale;
+    const h = height * scale;
+    const usable = previous?.levels && previous.input.length === frame.length && previous.output.length === channels * w * h ? previous : undefined;
+    const { plan, state: change } = tracker.plan(frame, usable?.input, usable?.change);
+    if (plan.kind === 'reuse') {
+      const { output, levels } = usable!;
+      return { output, levels: levels!, state: { input: usable!.input, output, levels: levels!, change } };
+    }
+    if (plan.kind === 'full') {
+      const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(frame, width, height) };
+      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, channels), width, height);
+      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, channels), w, h);
+      const result = await this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS));
+      const { output, levels } = this.tailOutputs(result, current, w, h);
+      return { output, levels, state: { input: frame, output, levels, change } };
+    }
+    const prev = usable!;
+    const output = prev.output.slice();
+    const levels = prev.levels!.slice();
+    for (const win of plan.windows) {
+      const b = win.compute;
+      const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(cropPlanes(frame, width, height, channels, b), b.w, b.h) };
+      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(cropPlanes(prev.input, width, height, channels, b), b.w, b.h);
+      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(cropPlanes(prev.output, width, height, channels, b, scale), b.w * scale, b.h * scale);
+      const result = await this.session.run(feeds, `frame ${current.index} (window ${b.w}x${b.h} at ${b.x},${b.y})`, Object.values(TAIL_OUTPUTS));
+      const part = this.tailOutputs(result, current, b.w * scale, b.h * scale);
+      pastePlanes(output, width, height, channels, win, part.output, scale);
+      pastePlanes(levels, width, height, channels, win, part.levels, scale);
+    }
+    const input = updateReference(prev.input, frame, width, height, channels, plan.windows);
+    return { output, levels, state: { input, output, levels, change } };
+  }
+
+  /** The end-of-run line of change-aware compute: how much was skipped. */
+  report(): string | undefined {
+    return this.tracker ? describeTotals(this.tracker.totals) : undefined;
   }
 
   /** The output as the graph's tail gave it: clamped floats, their 8-bit levels, NaN checked. */
@@ -149,9 +231,9 @@ export class OnnxFrameModel implements SrModel {
     return new (ort().Tensor)('float32', toTensorData(rgb, width, height, m.layout, m.range), tensorDims(m.layout, height, width));
   }
 
-  /** One plane (a luma model's Y), NCHW [0, 1] as luma manifests require. */
+  /** The graph's planes (a luma model's Y, or planar RGB), NCHW [0, 1] as luma and tailed manifests have them. */
   private plane(values: Float32Array, width: number, height: number): Ort.Tensor {
-    return new (ort().Tensor)('float32', values, [1, 1, height, width]);
+    return new (ort().Tensor)('float32', values, [1, this.channels, height, width]);
   }
 
   async dispose(): Promise<void> {

@@ -42,6 +42,8 @@ export interface SrModel {
    * the first frame, after a discontinuity or a size change, and for models without history.
    */
   upscale(frame: Frame, state: ModelState | undefined): Promise<ModelStep>;
+  /** A line for the end-of-run summary about how the model ran (change-aware compute: how much was skipped). */
+  report?(): string | undefined;
   dispose(): Promise<void>;
 }
 

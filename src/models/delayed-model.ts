@@ -14,6 +14,7 @@ export function delayedModel(model: SrModel, delayMs: number): SrModel {
       await new Promise((r) => setTimeout(r, delayMs));
       return model.upscale(frame, state);
     },
+    ...(model.report ? { report: model.report.bind(model) } : {}),
     dispose: () => model.dispose(),
   };
 }

@@ -48,6 +48,10 @@ export class FallbackModel implements SrModel {
     if (this.layouts.length === 0) throw new UsageError(`fallback model ${fallback.id} takes ${fallback.layouts.join('/')} pictures, ${primary.id} takes ${primary.layouts.join('/')}: no common format`);
   }
 
+  report(): string | undefined {
+    return this.primary.report?.();
+  }
+
   /** The primary's pictures (a luma model's YUV): swscale's fallback takes any. */
   nativeInput(input: VideoInfo): VideoInfo {
     return this.primary.nativeInput?.(input) ?? this.fallback.nativeInput?.(input) ?? input;

@@ -16,6 +16,8 @@ export interface LoadModelOptions {
   readonly session: SessionSettings;
   /** Options of diffusion models (stream-diffvsr: steps, seed, resetThreshold, ...); other kinds ignore them. */
   readonly diffusion?: DiffVsrOptions;
+  /** Change-aware compute's threshold in 8-bit levels (ONNX models on [0,1] NCHW planes); undefined: off. */
+  readonly changeThreshold?: number;
 }
 
 /** Finds a model by id or manifest path and opens it for the requested scale. */
@@ -35,7 +37,7 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
         };
         return new SwscaleModel(manifest.id, opts.scale, native.slice('swscale:'.length), () => OnnxFrameModel.load(manifest, opts.scale, opts.session), onNative);
       }
-      return OnnxFrameModel.load(manifest, opts.scale, opts.session, precisionFor(manifest, opts));
+      return OnnxFrameModel.load(manifest, opts.scale, opts.session, precisionFor(manifest, opts), opts.changeThreshold);
     }
     default:
       throw new UsageError(`model ${manifest.id}: kind '${manifest.kind}' is not supported by this build`);

@@ -49,10 +49,15 @@ export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
   };
 }
 
-/** Loads model `id` as `spec` says, wrapped for tiling when `tiled` and the spec asks for it. */
+/**
+ * Loads model `id` as `spec` says, wrapped for tiling when `tiled` and the spec asks for it. Change-aware
+ * compute runs on whole frames, so not inside tiles, and only for the primary model; its windows
+ * change shape from frame to frame, which TensorRT engines (built per shape) do not take.
+ */
 export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
   const options = loadOptionsOf(spec, log);
-  const model = await loadModel(id, options);
+  const changeAware = tiled && !spec.tiling && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined;
+  const model = await loadModel(id, changeAware ? { ...options, changeThreshold: spec.changeThreshold } : options);
   return tiled && spec.tiling ? withModelTiling(model, id, options, { ...spec.tiling, log }) : model;
 }
 

@@ -55,6 +55,14 @@ export const MODEL_OPTIONS = {
     default: DEFAULTS.resetThreshold,
     describe: 'stream-diffvsr: scene cut when the mean absolute LR difference (0..1) exceeds this; history is dropped (0: always, 1: never)',
   },
+  changeThreshold: {
+    flag: 'change-threshold',
+    type: 'string',
+    default: DEFAULTS.changeThreshold,
+    pattern: '^(off|[0-9]+(\\.[0-9]+)?)$',
+    patternMessage: "must be 'off' or a number of 8-bit levels",
+    describe: 'change-aware compute for fixed cameras (history models, e.g. causal-sr): the model runs only where the LR frame changed by more than N 8-bit levels per tile (0: any change); off: every frame whole',
+  },
 } as const satisfies Record<string, ModelOption>;
 
 type Key = keyof typeof MODEL_OPTIONS;
@@ -78,6 +86,7 @@ export interface ModelOptionValues {
   readonly steps?: number;
   readonly seed?: number;
   readonly resetThreshold?: number;
+  readonly changeThreshold?: string | number;
 }
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -96,7 +105,7 @@ export function modelOptions<T>(y: Argv<T>) {
     };
     b = b.option(o.flag, opt);
   }
-  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number }>;
+  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number; changeThreshold: string }>;
 }
 
 /** The parsed command line's model flags, by pipeline key. */
@@ -125,6 +134,9 @@ export function modelSchema(): Schema {
   }
   // memory budgets are written as sizes (512M) or plain byte counts
   properties.maxMemory = { description: properties.maxMemory!.description! };
+  // a number of levels, or off
+  const change = properties.changeThreshold!;
+  properties.changeThreshold = { description: change.description!, default: change.default!, minimum: 0, pattern: change.pattern!, patternMessage: change.patternMessage! };
   return { type: 'object', additionalProperties: false, properties, description: 'the model and how it runs; every key is a command-line option' };
 }
 
@@ -153,6 +165,14 @@ export function fixedInputShape(height: number | undefined, width: number | unde
   return { height: height / scale, width: width / scale };
 }
 
+/** --change-threshold: 'off' → undefined (every frame whole), else a number of 8-bit levels (0 or more). */
+export function parseChangeThreshold(value: string | number): number | undefined {
+  if (value === 'off') return undefined;
+  const n = typeof value === 'number' ? value : /^[0-9]+(\.[0-9]+)?$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--change-threshold ${value}: must be 'off' or a number of 8-bit levels (0 or more)`);
+  return n;
+}
+
 /** Option values (command line or pipeline file) → the model spec, defaults filled in, every value checked. */
 export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
   const scale = v.scale ?? DEFAULTS.scale;
@@ -161,6 +181,7 @@ export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
   const tiling = { ...(v.tile !== undefined ? { tile: v.tile } : {}), overlap: v.tileOverlap ?? DEFAULTS.tileOverlap, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) };
   checkTilingOptions(tiling);
   if (v.steps !== undefined && (!Number.isInteger(v.steps) || v.steps < 1)) throw new UsageError(`--steps ${v.steps}: must be a whole number of at least 1`);
+  const changeThreshold = parseChangeThreshold(v.changeThreshold ?? DEFAULTS.changeThreshold);
   return {
     id: v.id ?? DEFAULTS.model,
     scale,
@@ -173,6 +194,7 @@ export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
     ...(v.fp16 ? { fp16: true } : {}),
     ...(shape ? { fixedInputShape: shape } : {}),
     ...(tiling.tile !== undefined || tiling.maxMemoryBytes !== undefined ? { tiling } : {}),
+    ...(changeThreshold !== undefined ? { changeThreshold } : {}),
     diffusion: { ...(v.steps !== undefined ? { steps: v.steps } : {}), seed: v.seed ?? DEFAULTS.seed, resetThreshold: v.resetThreshold ?? DEFAULTS.resetThreshold },
   };
 }

@@ -46,6 +46,8 @@ export interface RunSummary {
   readonly output: VideoInfo;
   readonly peakInFlight: number;
   readonly stats: RunStats;
+  /** The model's own line about the run (change-aware compute: how much was skipped). */
+  readonly modelReport?: string;
 }
 
 /**
@@ -99,7 +101,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const hardStopped = await drain(pipeline.subscribe.bind(pipeline), opts.hardSignal);
     closeReason = signal.aborted || hardStopped ? 'abort' : 'eof';
     await sink.close(closeReason);
+    const modelReport = model.report?.();
     return {
+      ...(modelReport ? { modelReport } : {}),
       state: closeReason === 'eof' ? 'completed' : 'aborted',
       framesIn: stats.get('framesIn'),
       framesOut: stats.get('framesOut'),

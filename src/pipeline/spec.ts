@@ -29,6 +29,8 @@ export interface ModelSpec {
   readonly precision?: Precision;
   /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
   readonly tiling?: TilingSettings;
+  /** --change-threshold: change-aware compute with this threshold in 8-bit levels; undefined: off. Not with tiling. */
+  readonly changeThreshold?: number;
   /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
   readonly diffusion?: LoadModelOptions['diffusion'];
 }

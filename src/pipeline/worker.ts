@@ -57,6 +57,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         send({ type: 'started', description: line });
       },
     });
+    if (summary.modelReport) log.info(summary.modelReport);
     ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot(), previewCopies: preview.copies };
   } catch (err) {
     const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
