@@ -505,7 +505,7 @@ function checkPrivateOptions(codec: string, priv: Record<string, string | number
  * once that input is closed: a live source closes its connection on every reconnect while the
  * output (and the segment and HLS muxers, which copy the parameters at every new file) goes on.
  */
-function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
+export function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
   const from = input.codecpar as unknown as { toJSON(): Record<string, unknown>; extradata: Buffer | null };
   const to = out.codecpar as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(from.toJSON())) {
@@ -517,11 +517,11 @@ function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void 
   out.disposition = { ...input.disposition };
 }
 
-function pairOf(v: number[]): Rational {
+export function pairOf(v: number[]): Rational {
   return { num: v[0] ?? 1, den: v[1] ?? 1 };
 }
 
-function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {
+export function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {
   const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
   if (valid(pkt.pts)) pkt.pts = rescale(pkt.pts, from, to);
   if (valid(pkt.dts)) pkt.dts = rescale(pkt.dts, from, to);
