@@ -17,6 +17,8 @@ APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugin
                 rtsp-server-perl nginx libnginx-mod-rtmp
 # The console and report tests drive a real browser (puppeteer-core, no browser download)
 APT_PACKAGES += chromium
+# The queue tests (stream-sr worker/submit/jobs on BullMQ) start their own Redis on a free port
+APT_PACKAGES += redis-server
 
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).

@@ -68,13 +68,15 @@ export async function endConnection(redis: Redis): Promise<void> {
  */
 export async function connectOnce(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5000 });
-  redis.on('error', () => undefined);
+  // the socket's own error (ECONNREFUSED, ENOTFOUND) says more than ioredis's 'Connection is closed'
+  let socketError: unknown;
+  redis.on('error', (err: unknown) => (socketError = err));
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new RedisUnreachable(`cannot reach Redis at ${url}: ${errorMessage(err)}`);
+    throw new RedisUnreachable(`cannot reach Redis at ${url}: ${errorMessage(socketError ?? err)}`);
   }
   return redis;
 }
