@@ -20,6 +20,8 @@ export interface JoinOptions {
   readonly container: string;
   /** Time base the video stream asks the muxer for (the input's, as a single run does). */
   readonly videoTimeBase: Rational;
+  /** The frames the chunks must give together: checked before the file is finished and renamed. */
+  readonly expectedVideoPackets?: number;
 }
 
 export interface JoinResult {
@@ -161,6 +163,9 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
         copiedPackets++;
         c = await nextCopy();
       }
+    }
+    if (opts.expectedVideoPackets !== undefined && videoPackets !== opts.expectedVideoPackets) {
+      throw new SinkError(`join: the chunks gave ${videoPackets} video packets for ${opts.expectedVideoPackets} frames`);
     }
     try {
       await muxer.writeTrailer();

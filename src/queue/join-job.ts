@@ -26,8 +26,7 @@ export async function runJoin(data: JoinJobData, token: string): Promise<{ frame
   if (frames !== data.frames) throw new PipelineError('join', `the chunks hold ${frames} frames, the input ${data.frames}`);
   const ext = /\.[A-Za-z0-9]+$/.exec(data.output)?.[0] ?? '';
   const temp = join(dirname(data.output), `.${basename(data.output)}.${hostname()}-${process.pid}-${token.slice(0, 8)}.part${ext}`);
-  const result = await joinChunks({ source: data.input, chunks: data.chunks.map((c) => c.file), output: data.output, tempPath: temp, container: data.container, videoTimeBase: data.timeBase });
-  if (result.videoPackets !== frames) throw new PipelineError('join', `wrote ${result.videoPackets} video packets for ${frames} frames`);
+  const result = await joinChunks({ source: data.input, chunks: data.chunks.map((c) => c.file), output: data.output, tempPath: temp, container: data.container, videoTimeBase: data.timeBase, expectedVideoPackets: frames });
   rmSync(data.chunkDir, { recursive: true, force: true });
   return { frames, warnings: result.warnings };
 }
