@@ -198,6 +198,31 @@ t.test('SIGTERM drains: the worker finishes the chunk it holds and exits 0', asy
   await startWorker(held.name);
 });
 
+t.test('a second SIGTERM hands the chunk held back to the queue: another worker does it', async (t) => {
+  const out = join(tmp, 'handed-back.mp4');
+  const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=100']);
+  const held = await firstStarted(id, [...workers.keys()]);
+  const w = workers.get(held.name)!;
+  workers.delete(held.name);
+  w.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  const sent = Date.now();
+  w.child.kill('SIGTERM');
+  const guard = setTimeout(() => w.child.kill('SIGKILL'), 30_000);
+  t.equal(await w.exit, 0, 'exit 0');
+  clearTimeout(guard);
+  t.ok(Date.now() - sent < 10_000, `gone ${Date.now() - sent} ms after the second SIGTERM, without finishing the chunk`);
+  t.match(said.get(held.name), new RegExp(`job ${id} chunk ${held.chunk + 1}/6 .* handed back`));
+  t.notMatch(said.get(held.name), new RegExp(`job ${id} chunk ${held.chunk + 1}/6 .* done in`));
+  const r = await exit;
+  t.equal(r.code, 0, r.stderr);
+  sameAsSingle(t, out);
+  const job = jobs().find((j) => j.id === id)!;
+  t.not(job.chunkStates[held.chunk]!.worker, held.name, `chunk ${held.chunk + 1} done by ${job.chunkStates[held.chunk]!.worker}`);
+  t.equal(job.chunkStates[held.chunk]!.attempts, 1, 'the hand-back is not counted as a failed attempt');
+  await startWorker(held.name);
+});
+
 t.test('Redis restarted under running workers: they reconnect and the job completes', async (t) => {
   const out = join(tmp, 'redis-restart.mp4');
   const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=40']);
