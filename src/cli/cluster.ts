@@ -34,7 +34,7 @@ function workerBuilder(y: Argv) {
   return redisOption(logOptions(y))
     .option('concurrency', { type: 'number', default: 1, describe: 'jobs run at once by this worker' })
     .option('name', { type: 'string', describe: 'worker name in logs and job listings (default: host-pid)' })
-    .option('lock-seconds', { type: 'number', default: 30, describe: 'a job whose worker stops renewing its lock this long (killed, machine lost) goes to another worker' })
+    .option('lock-seconds', { type: 'number', default: 10, describe: 'a job whose worker stops renewing its lock this long (killed, machine lost) goes to another worker, checked every half of it: a live pipeline moves within 1.5x this plus its start' })
     .example('$0 worker --redis redis://queue:6379 --concurrency 2', 'take chunk jobs on this machine');
 }
 type WorkerArgs = ArgumentsCamelCase<ReturnType<typeof workerBuilder> extends Argv<infer T> ? T : never>;

@@ -55,3 +55,27 @@ export interface JoinResult {
 
 export const chunkJobId = (job: string, index: number): string => `${job}-c${index}`;
 export const chunkFileName = (index: number): string => `chunk-${String(index).padStart(5, '0')}.mp4`;
+
+/** A live pipeline held by one worker under the job's lock; another takes it over when the lock expires. */
+export const LIVE = 'live';
+
+export interface LiveJobData {
+  readonly spec: import('../pipeline/spec.js').PipelineSpec;
+  /** The pipeline file it came from, for messages. */
+  readonly file: string;
+}
+
+/** What the worker holding a live pipeline reports every second (the job's progress). */
+export interface LiveProgress {
+  readonly worker: string;
+  readonly state: string;
+  /** Where the outputs' timeline has reached (µs): a takeover continues after it. */
+  readonly outputEndUs: number;
+  /** When this worker took it (ms since the epoch). */
+  readonly since: number;
+  readonly takeovers: number;
+  readonly pid?: number;
+  readonly framesOut: number;
+}
+
+export const liveJobId = (pipeline: string): string => `live-${pipeline}`;

@@ -2,7 +2,8 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
 import { UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { CHUNK, JOIN, type ChunkJobData, type ChunkResult, type JoinJobData, type JoinResult } from './job-data.js';
+import { CHUNK, JOIN, LIVE, type ChunkJobData, type ChunkResult, type JoinJobData, type JoinResult, type LiveJobData, type LiveProgress } from './job-data.js';
+import { runLiveJob } from './live-job.js';
 import { ChunkStopped, chunkMessage, runChunk } from './chunk-job.js';
 import { runJoin } from './join-job.js';
 import { QUEUE_NAME, endConnection, lastingConnection } from './connection.js';
@@ -29,6 +30,8 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   const connection = lastingConnection(opts.redis, log, who);
   const drain = new AbortController();
   const handBack = new AbortController();
+  // live pipelines never finish by themselves: draining hands them to another worker at once
+  const liveStop = new AbortController();
 
   const processor = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
     if (job.name === CHUNK) {
@@ -78,6 +81,19 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
         throw new Error(`job ${data.job}: joining failed: ${errorMessage(err)}`);
       }
     }
+    if (job.name === LIVE) {
+      const data = job.data as LiveJobData;
+      log.info(`${who}: live pipeline ${data.spec.id} (${data.file}) started here${job.progress && typeof job.progress === 'object' ? `, taken over from ${(job.progress as unknown as LiveProgress).worker}` : ''}`);
+      const outcome = await runLiveJob(job, name, log, liveStop.signal);
+      if (outcome.kind === 'handed-back') {
+        log.info(`${who}: live pipeline ${data.spec.id} handed back to the queue`);
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      if (outcome.kind === 'failed') throw new Error(`live pipeline ${data.spec.id}: ${outcome.message}`);
+      log.info(`${who}: live pipeline ${data.spec.id} ended (${outcome.framesOut} frames)`);
+      return { output: data.spec.outputs.map((o) => o.output).join(', '), frames: outcome.framesOut, chunks: 0, worker: name };
+    }
     throw new UnrecoverableError(`unknown job kind '${job.name}'`);
   };
 
@@ -87,7 +103,9 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     name,
     lockDuration: opts.lockSeconds * 1000,
     stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2),
-    maxStalledCount: 2,
+    // a live pipeline whose worker dies is taken over each time; a chunk that kills its worker
+    // natively every time fails after this many
+    maxStalledCount: 5,
     autorun: false,
   });
   worker.on('error', (err) => log.verbose(`${who}: ${errorMessage(err)}`));
@@ -97,11 +115,13 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     stops++;
     if (stops === 1) {
-      log.info(`${who}: ${sig}: finishing the jobs held, taking no new ones (again to hand them back)`);
+      log.info(`${who}: ${sig}: finishing the jobs held, taking no new ones, handing live pipelines back (again to hand everything back)`);
+      liveStop.abort();
       drain.abort();
     } else {
       log.info(`${who}: ${sig} again: handing the jobs held back to the queue`);
       handBack.abort();
+      liveStop.abort();
     }
   };
   process.on('SIGTERM', onSignal);
