@@ -30,6 +30,9 @@ export interface SubmitRequest {
   readonly inject?: IdentityOptions & { readonly modelDelayMs?: number; readonly chunk?: number };
 }
 
+/** Finished jobs stay listed (`stream-sr jobs`) for a week, then Redis lets them go. */
+const KEEP = { age: 7 * 24 * 3600 };
+
 export interface Submitted {
   readonly id: string;
   readonly chunks: number;
@@ -85,7 +88,7 @@ export async function submitJob(connection: Redis, req: SubmitRequest): Promise<
       name: JOIN,
       queueName: QUEUE_NAME,
       data: joinData,
-      opts: { jobId: id, attempts: req.attempts, backoff: { type: 'exponential', delay: req.backoffMs }, removeOnComplete: false, removeOnFail: false },
+      opts: { jobId: id, attempts: req.attempts, backoff: { type: 'exponential', delay: req.backoffMs }, removeOnComplete: KEEP, removeOnFail: KEEP },
       children: chunks.map((data) => ({
         name: CHUNK,
         queueName: QUEUE_NAME,
@@ -95,8 +98,8 @@ export async function submitJob(connection: Redis, req: SubmitRequest): Promise<
           attempts: req.attempts,
           backoff: { type: 'exponential', delay: req.backoffMs },
           failParentOnFailure: true,
-          removeOnComplete: false,
-          removeOnFail: false,
+          removeOnComplete: KEEP,
+          removeOnFail: KEEP,
         },
       })),
     });
