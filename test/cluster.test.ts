@@ -122,6 +122,9 @@ t.test('one-line errors: user errors exit 2, an unreachable Redis exits 1', asyn
     [['submit', '-i', clip, '-o', single, '--redis', redis.url], 2, /^stream-sr: output '.*single\.mp4' already exists; use -y to overwrite it\n$/],
     [['submit', '-i', clip, '-o', join(tmp, 'x.y4m'), '--redis', redis.url], 2, /y4m|yuv4mpegpipe cannot be joined/],
     [['submit', '-i', clip, '-o', join(tmp, 'x.mp4'), '--redis', redis.url, '--model', 'no-such-model'], 2, /no-such-model/],
+    [['submit', '-i', clip, '-o', join(tmp, 'x.mp4'), '--redis', redis.url, '--preset', 'bogus'], 2, /^stream-sr: output '.*x\.mp4': unknown libx264 preset 'bogus'/],
+    [['submit', '-i', clip, '-o', join(tmp, 'x.mp4'), '--redis', redis.url, '--crf', '99'], 2, /--crf 99 is out of range/],
+    [['submit', '-i', clip, '-o', join(tmp, 'x.mp4'), '--redis', redis.url, '-c:v', 'no-such-encoder'], 2, /unknown video encoder 'no-such-encoder'/],
     [['submit', '-i', clip, '-o', join(tmp, 'x.mp4'), '--redis', 'redis://127.0.0.1:1'], 1, /^stream-sr: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/],
     [['jobs', '--redis', 'redis://127.0.0.1:1'], 1, /^stream-sr: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: /],
   ];

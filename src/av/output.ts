@@ -471,6 +471,22 @@ function y4mTimeBase(rate: Rational | undefined): Rational {
   return rate && rate.num > 0 && rate.den > 0 ? { num: rate.den, den: rate.num } : { num: 1, den: 25 };
 }
 
+/**
+ * The encoder settings checked without a picture (an unknown encoder, preset, tune, option, a crf
+ * out of range): what a queued job checks before it is put on the queue, where every chunk would
+ * fail the same way.
+ */
+export function checkEncoderSettings(settings: EncoderSettings, container: string, label: string): void {
+  const codec = settings.codec ?? defaultCodec(container);
+  encoderFormats(codec);
+  const priv: Record<string, string | number> = { ...settings.options };
+  if (codec.startsWith('libx264') || codec.startsWith('libx265')) {
+    if (settings.preset) priv.preset = settings.preset;
+    if (settings.crf !== undefined) priv.crf = settings.crf;
+  }
+  checkPrivateOptions(codec, priv, label);
+}
+
 /** Quality range that x264 and x265 take (8-bit); FFmpeg's option allows any float and x264 clamps. */
 const CRF_RANGE = { min: 0, max: 51 };
 

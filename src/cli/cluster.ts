@@ -10,7 +10,7 @@ import { reportError } from './errors.js';
 import { parseInject } from './parse.js';
 import { QUEUE_NAME, RedisUnreachable, checkRedisUrl, connectOnce, endConnection, lastingConnection } from '../queue/connection.js';
 import { runWorker } from '../queue/worker.js';
-import { jobStatus, listJobs, submitJob, type JobStatus } from '../queue/submit.js';
+import { checkEncoderSettings, jobStatus, listJobs, submitJob, type JobStatus } from '../queue/submit.js';
 import { resolveContainer } from '../sinks/av-sink.js';
 import { findModel } from '../models/registry.js';
 import type { Logger } from '../core/log.js';
@@ -107,6 +107,8 @@ async function submitHandler(args: SubmitArgs): Promise<void> {
     const container = checkSubmit(args);
     const model = modelSpecFrom(modelValuesFromArgs(args));
     await findModel(model.id, model.modelDirs ?? []);
+    // every chunk would fail the same way: a user error now, before anything is queued
+    checkEncoderSettings(encoderSettingsFrom(args), container, args.output);
     const connection = await connectOnce(args.redis);
     try {
       const s = await submitJob(connection, {

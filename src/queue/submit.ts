@@ -7,6 +7,7 @@ import type { EncoderSettings } from '../av/output.js';
 import type { IdentityOptions } from '../operators/identity.js';
 import type { ModelSpec } from '../pipeline/spec.js';
 import { scanVideo } from '../av/scan.js';
+export { checkEncoderSettings } from '../av/output.js';
 import { UsageError } from '../core/errors.js';
 import { CHUNK, JOIN, chunkFileName, chunkJobId, type ChunkJobData, type JoinJobData } from './job-data.js';
 import { planChunks } from './plan.js';
