@@ -17,6 +17,8 @@ APT_PACKAGES += gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugin
                 rtsp-server-perl nginx libnginx-mod-rtmp
 # The console and report tests drive a real browser (puppeteer-core, no browser download)
 APT_PACKAGES += chromium
+# The queue tests (stream-sr worker/submit/jobs on BullMQ) start their own Redis on a free port
+APT_PACKAGES += redis-server
 
 # onnxruntime-node's install script downloads CUDA/TensorRT providers from outside the npm
 # registry; the CPU build ships in the package, so skip it (see `make gpu-providers`).
@@ -28,7 +30,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= $(shell sed -n 's/.*MALLOC_TRIM_THRESHOLD_:=\([
 
 SAMPLE := samples/sample-320x180.mp4
 
-.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-diffvsr bench-fixed-camera quality pipeline-schema gpu-providers clean check train-data train-model
+.PHONY: all deps apt-deps node-deps build models samples demo test bench bench-live bench-cluster bench-diffvsr bench-fixed-camera quality pipeline-schema gpu-providers clean check train-data train-model
 
 all: build models
 
@@ -110,6 +112,11 @@ LIVE_MINUTES ?= 10
 bench-live: models
 	@mkdir -p bench
 	$(NODE) dist/src/bench/live-bench.js --minutes $(LIVE_MINUTES) --out bench/live-bench.json
+
+# Wall time of a 60 s clip with 1, 2 and 4 queue workers (--threads 1 each) beside one process (README, Many machines)
+bench-cluster: models
+	@mkdir -p bench
+	$(NODE) dist/src/bench/cluster-bench.js --out bench/cluster.json
 
 # Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4
 # (bench/quality.md, .json), and bench/quality.html: per-frame charts and full-size crops of each model.

@@ -471,6 +471,22 @@ function y4mTimeBase(rate: Rational | undefined): Rational {
   return rate && rate.num > 0 && rate.den > 0 ? { num: rate.den, den: rate.num } : { num: 1, den: 25 };
 }
 
+/**
+ * The encoder settings checked without a picture (an unknown encoder, preset, tune, option, a crf
+ * out of range): what a queued job checks before it is put on the queue, where every chunk would
+ * fail the same way.
+ */
+export function checkEncoderSettings(settings: EncoderSettings, container: string, label: string): void {
+  const codec = settings.codec ?? defaultCodec(container);
+  encoderFormats(codec);
+  const priv: Record<string, string | number> = { ...settings.options };
+  if (codec.startsWith('libx264') || codec.startsWith('libx265')) {
+    if (settings.preset) priv.preset = settings.preset;
+    if (settings.crf !== undefined) priv.crf = settings.crf;
+  }
+  checkPrivateOptions(codec, priv, label);
+}
+
 /** Quality range that x264 and x265 take (8-bit); FFmpeg's option allows any float and x264 clamps. */
 const CRF_RANGE = { min: 0, max: 51 };
 
@@ -505,7 +521,7 @@ function checkPrivateOptions(codec: string, priv: Record<string, string | number
  * once that input is closed: a live source closes its connection on every reconnect while the
  * output (and the segment and HLS muxers, which copy the parameters at every new file) goes on.
  */
-function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
+export function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void {
   const from = input.codecpar as unknown as { toJSON(): Record<string, unknown>; extradata: Buffer | null };
   const to = out.codecpar as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(from.toJSON())) {
@@ -517,11 +533,11 @@ function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream): void 
   out.disposition = { ...input.disposition };
 }
 
-function pairOf(v: number[]): Rational {
+export function pairOf(v: number[]): Rational {
   return { num: v[0] ?? 1, den: v[1] ?? 1 };
 }
 
-function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {
+export function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {
   const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
   if (valid(pkt.pts)) pkt.pts = rescale(pkt.pts, from, to);
   if (valid(pkt.dts)) pkt.dts = rescale(pkt.dts, from, to);

@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { stderrLogger, type Logger } from '../core/log.js';
+import { DEFAULTS } from '../core/defaults.js';
+import type { EncoderSettings } from '../av/output.js';
 
 /** The stderr logger at the level -v / -q ask for. */
 export function loggerFromArgs(args: { verbose?: boolean; quiet?: boolean }): Logger {
@@ -25,4 +27,17 @@ export function normaliseArgv(argv: readonly string[]): string[] {
     '-preset': '--preset',
   };
   return argv.map((a) => aliases[a] ?? a);
+}
+
+/** The video encoder's flags, for every command that encodes (upscale, submit). */
+export function encoderOptions<T>(y: Argv<T>) {
+  return y
+    .option('codec', { type: 'string', describe: `video encoder (also -c:v); default ${DEFAULTS.videoCodec}, wrapped_avframe for y4m` })
+    .option('crf', { type: 'number', default: DEFAULTS.crf, describe: 'x264/x265 constant rate factor' })
+    .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
+    .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" });
+}
+
+export function encoderSettingsFrom(args: { codec?: string | undefined; crf: number; preset: string }): EncoderSettings {
+  return { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset };
 }

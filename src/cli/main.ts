@@ -9,6 +9,7 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
+import { jobsCommand, submitCommand, workerCommand } from './cluster.js';
 import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
@@ -30,6 +31,9 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .command(serveCommand)
   .command(evalCommand)
   .command(framesCommand)
+  .command(workerCommand)
+  .command(submitCommand)
+  .command(jobsCommand)
   .strict()
   .fail((msg, err, y) => {
     if (err) throw err;

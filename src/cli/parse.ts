@@ -15,12 +15,12 @@ export function parseRate(text: string, option: string): Rational {
 }
 
 /** `delayMs=5,errorAfter=10` → identity-stage options (hidden test option). */
-export function parseInject(text: string): { delayMs?: number; errorAfter?: number; eosAfter?: number; modelDelayMs?: number } {
+export function parseInject(text: string): { delayMs?: number; errorAfter?: number; eosAfter?: number; modelDelayMs?: number; chunk?: number } {
   const out: Record<string, number> = {};
   for (const part of text.split(',')) {
     const [key, value] = part.split('=');
-    if (!key || !['delayMs', 'errorAfter', 'eosAfter', 'modelDelayMs'].includes(key) || !/^\d+$/.test(value ?? '')) {
-      throw new UsageError(`--inject ${text}: expected delayMs=N, errorAfter=N, eosAfter=N or modelDelayMs=N`);
+    if (!key || !['delayMs', 'errorAfter', 'eosAfter', 'modelDelayMs', 'chunk'].includes(key) || !/^\d+$/.test(value ?? '')) {
+      throw new UsageError(`--inject ${text}: expected delayMs=N, errorAfter=N, eosAfter=N, modelDelayMs=N or (submit) chunk=N`);
     }
     out[key] = Number(value);
   }

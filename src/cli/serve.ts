@@ -12,6 +12,13 @@ import { createApiServer } from '../service/api-server.js';
 import { checkExposure, parseListen, type ListenAddress } from '../service/listen.js';
 import { loggerFromArgs, logOptions } from './common-options.js';
 import { reportError } from './errors.js';
+import { Queue } from 'bullmq';
+import { resolve } from 'node:path';
+import type { PipelineSpec } from '../pipeline/spec.js';
+import { isUrl } from '../sources/open-source.js';
+import { QUEUE_NAME, RedisUnreachable, checkRedisUrl, connectOnce, endConnection, lastingConnection } from '../queue/connection.js';
+import { clusterView, registerLivePipelines } from '../queue/live-register.js';
+import { createClusterApiServer } from '../service/cluster-api.js';
 
 /** The pipeline files named, or every *.yaml, *.yml and *.json in ./pipelines. */
 export function pipelineFiles(named: readonly string[]): string[] {
@@ -47,8 +54,9 @@ function listen(server: Server, addr: ListenAddress): Promise<ListenAddress> {
   });
 }
 
-async function serve(args: { pipelines: string[]; listen: string; token?: string; verbose: boolean; quiet: boolean }): Promise<void> {
+async function serve(args: { pipelines: string[]; listen: string; token?: string; redis?: string; verbose: boolean; quiet: boolean }): Promise<void> {
   const log = loggerFromArgs(args);
+  if (args.redis) return serveCluster({ ...args, redis: args.redis }, log);
   if (args.verbose) process.env.STREAM_SR_LOG_LEVEL = 'verbose';
   const token = args.token ?? process.env[DEFAULTS.tokenEnv] ?? undefined;
   const requested = parseListen(args.listen);
@@ -74,6 +82,44 @@ async function serve(args: { pipelines: string[]; listen: string; token?: string
   log.info('every pipeline stopped and its outputs finalized');
 }
 
+/**
+ * `serve --redis`: every pipeline goes on the queue as a live job that one worker holds under a
+ * lock and another takes over when that worker dies; this process serves the cluster's API.
+ * SIGTERM stops the API only: the pipelines belong to the workers and keep running.
+ */
+async function serveCluster(args: { pipelines: string[]; listen: string; token?: string; redis: string }, log: Logger): Promise<void> {
+  checkRedisUrl(args.redis);
+  const token = args.token ?? process.env[DEFAULTS.tokenEnv] ?? undefined;
+  const requested = parseListen(args.listen);
+  checkExposure(requested, token || undefined);
+  const files = pipelineFiles(args.pipelines);
+  const specs: Array<{ spec: PipelineSpec; file: string }> = [];
+  for (const file of files) {
+    const spec = await loadPipelineFile(file);
+    if (specs.some((x) => x.spec.id === spec.id)) throw new UsageError(`${file}: pipeline id '${spec.id}' is already used by another file`);
+    const url = spec.source.url;
+    specs.push({ spec: { ...spec, source: { ...spec.source, url: isUrl(url) || url === '-' ? url : resolve(url) }, outputs: spec.outputs.map((o) => ({ ...o, output: isUrl(o.output) ? o.output : resolve(o.output) })) }, file: resolve(file) });
+  }
+  const probe = await connectOnce(args.redis);
+  probe.disconnect();
+  const connection = lastingConnection(args.redis, log, 'serve');
+  const queue = new Queue(QUEUE_NAME, { connection });
+  const registered = await registerLivePipelines(queue, specs);
+  const ids = specs.map((x) => x.spec.id);
+  const server = createClusterApiServer({ view: () => clusterView(queue, ids), ...(token ? { token } : {}), startedAt: Date.now() });
+  const addr = await listen(server, requested);
+  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  for (const r of registered) log.info(`pipeline ${r.id}: ${r.queued ? 'queued for a worker' : `already on the queue (${r.state}), left as it is`}`);
+  log.info(`serving the cluster on ${args.redis}: ${ids.length} live pipeline${ids.length === 1 ? '' : 's'} run on the workers; API on http://${host}:${addr.port}${token ? ' (bearer token required)' : ''}`);
+  const signals = new StopSignals((sig) => log.info(`${sig}: closing the API; the pipelines keep running on the workers`));
+  await new Promise<void>((done) => signals.signal.addEventListener('abort', () => done(), { once: true }));
+  server.close();
+  server.closeAllConnections();
+  signals.dispose();
+  await queue.close();
+  await endConnection(connection);
+}
+
 export const serveCommand: CommandModule = {
   command: 'serve [pipelines..]',
   describe: 'run several pipelines with restarts and an HTTP API (health, status, start/stop, Prometheus metrics)',
@@ -82,6 +128,7 @@ export const serveCommand: CommandModule = {
       .positional('pipelines', { type: 'string', array: true, default: [], describe: 'pipeline files (YAML or JSON); default: every file in ./pipelines' })
       .option('listen', { type: 'string', default: DEFAULTS.listen, describe: 'HOST:PORT of the HTTP API; other than loopback needs --token' })
       .option('token', { type: 'string', describe: `bearer token the API requires (also ${DEFAULTS.tokenEnv})` })
+      .option('redis', { type: 'string', describe: 'run the pipelines on the workers of this Redis queue (redis://HOST:PORT): each held by one worker, taken over by another when it dies' })
       .example('$0 serve pipelines/camera-to-hls.yaml pipelines/srt-broadcast.yaml', 'two pipelines, API on 127.0.0.1:8080')
       .example('STREAM_SR_TOKEN=secret $0 serve --listen 0.0.0.0:8080', 'every pipeline in ./pipelines, API reachable from the network'),
   handler: async (args) => {
@@ -89,6 +136,11 @@ export const serveCommand: CommandModule = {
       await serve(args as unknown as Parameters<typeof serve>[0]);
       process.exitCode = 0;
     } catch (err) {
+      if (err instanceof RedisUnreachable) {
+        process.stderr.write(`stream-sr: ${err.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.exitCode = reportError(err, Boolean(args.verbose));
     }
   },

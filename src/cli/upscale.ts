@@ -2,23 +2,19 @@ import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { loggerFromArgs, logOptions } from './common-options.js';
+import { encoderOptions, encoderSettingsFrom, loggerFromArgs, logOptions } from './common-options.js';
 import { modelOptions, modelSpecFrom, modelValuesFromArgs } from '../pipeline/model-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
 
 function builder(y: Argv) {
-  return liveOptions(logOptions(modelOptions(y)))
+  return liveOptions(encoderOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
-    .option('codec', { type: 'string', describe: `video encoder (also -c:v); default ${DEFAULTS.videoCodec}, wrapped_avframe for y4m` })
-    .option('crf', { type: 'number', default: DEFAULTS.crf, describe: 'x264/x265 constant rate factor' })
-    .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
-    .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" })
     .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
     .option('max-in-flight', { type: 'number', default: DEFAULTS.maxInFlight, describe: 'frames between decoder and encoder at most' })
     .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N,modelDelayMs=N' })
@@ -44,7 +40,7 @@ async function handler(args: Args): Promise<void> {
       output: args.output,
       ...(args.format ? { outputFormat: args.format } : {}),
       model: modelSpecFrom(modelValuesFromArgs(args)),
-      encoder: { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset },
+      encoder: encoderSettingsFrom(args),
       ...(args.pixFmt ? { pixelFormat: args.pixFmt } : {}),
       overwrite: args.overwrite,
       maxInFlight: args.maxInFlight,

@@ -10,6 +10,7 @@ import { delayedModel } from '../models/delayed-model.js';
 import { identity } from '../operators/identity.js';
 import { createSink } from '../sinks/open-sink.js';
 import { TeeSink } from '../sinks/tee-sink.js';
+import { WarmupSink } from '../sinks/warmup-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { createSource } from '../sources/open-source.js';
 import { LiveSource } from '../sources/live-source.js';
@@ -69,10 +70,14 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
     ...(spec.source.format ? { format: spec.source.format } : {}),
     ...(spec.source.frameRate ? { frameRate: spec.source.frameRate } : {}),
     ...(spec.source.options ? { options: spec.source.options } : {}),
+    ...(spec.source.range ? { range: spec.source.range } : {}),
     live: { settings: spec.live, log, stats, ...(ctx.signal ? { signal: ctx.signal } : {}) },
   });
   const live = source instanceof LiveSource;
-  const sinks = spec.outputs.map((o) => createSink({ ...o, stats, log }));
+  const sinks = spec.outputs.map((o) => {
+    const sink = createSink({ ...o, stats, log });
+    return o.writeFrom === undefined ? sink : new WarmupSink(sink, o.writeFrom);
+  });
   let model = await openModel(spec.model.id, spec.model, log, true);
   if (spec.inject?.modelDelayMs) model = delayedModel(model, spec.inject.modelDelayMs);
   if (live && spec.live.policy === 'fallback') {

@@ -8,10 +8,13 @@ import type { TilingSettings } from '../inference/tiled-model.js';
 import type { IdentityOptions } from '../operators/identity.js';
 import type { LiveSettings } from '../sources/live-options.js';
 import type { OutputRequest } from '../sinks/live-outputs.js';
+import type { FrameRange } from '../sources/av-source.js';
 
 export interface OutputSpec extends OutputRequest {
   readonly encoder: EncoderSettings;
   readonly pixelFormat?: string;
+  /** Frames before this pts go through the model but are not written (a chunk's warm-up). */
+  readonly writeFrom?: number;
 }
 
 export interface ModelSpec {
@@ -51,6 +54,8 @@ export interface PipelineSpec {
     readonly format?: string;
     readonly frameRate?: Rational;
     readonly options?: Readonly<Record<string, string>>;
+    /** Part of a file only (a chunk of a queued job). */
+    readonly range?: FrameRange;
   };
   readonly live: LiveSettings;
   readonly model: ModelSpec;

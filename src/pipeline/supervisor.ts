@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 30_000;
  * A worker that died without its final report wrote up to a metrics interval (1 s) and the frames
  * in flight past its last report: a restart resumes this far beyond, so timestamps never go back.
  */
-const UNREPORTED_MARGIN_US = 2_000_000;
+export const UNREPORTED_MARGIN_US = 2_000_000;
 
 function addCounters(a: MetricsSnapshot, b: MetricsSnapshot): MetricsSnapshot {
   return {
@@ -81,8 +81,21 @@ export class SupervisedPipeline {
   constructor(
     readonly spec: PipelineSpec,
     private readonly log: Logger,
+    /** Where the outputs' timeline ended in an earlier run elsewhere (a pipeline taken over from another machine), µs. */
+    resumeFromUs = 0,
   ) {
     this.backoff = new Backoff(spec.restart);
+    this.outputEndUs = resumeFromUs;
+  }
+
+  /** Where the outputs' timeline has reached (µs): what a run elsewhere continues from. */
+  get outputEnd(): number {
+    return this.outputEndUs;
+  }
+
+  /** The process id of the pipeline's own process while one runs. */
+  get pid(): number | undefined {
+    return this.worker?.pid;
   }
 
   get id(): string {

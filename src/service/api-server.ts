@@ -34,13 +34,13 @@ function view(s: PipelineStatus) {
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+export function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = type === 'application/json' ? `${JSON.stringify(body, null, 2)}\n` : String(body);
   res.writeHead(status, { 'content-type': type === 'application/json' ? 'application/json; charset=utf-8' : type, 'cache-control': 'no-store' });
   res.end(text);
 }
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
+export function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
   const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
   if (!m) return false;

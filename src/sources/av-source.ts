@@ -1,6 +1,7 @@
 import type { Frame, VideoInfo } from '../core/frame.js';
 import type { Beamcoder } from '../av/beamcoder.js';
-import { openInput, presentationTime, type OpenedInput } from '../av/input.js';
+import { ffmpegReason, openInput, presentationTime, type OpenedInput } from '../av/input.js';
+import { SourceError } from '../core/errors.js';
 import { DecodeLoop } from '../av/decode-loop.js';
 import { NegotiatedPictures } from './negotiated-pictures.js';
 import { nativePicture } from '../av/rgb-converter.js';
@@ -12,6 +13,18 @@ export interface AvSourceOptions {
   readonly input: string;
   readonly format?: string;
   readonly options?: Readonly<Record<string, string>>;
+  /** Read part of a file only (a chunk of a queued job): video only, no streams copied. */
+  readonly range?: FrameRange;
+}
+
+/** Part of a file's video, by presentation time in the video stream's time base. */
+export interface FrameRange {
+  /** Seek to the keyframe at or before this time first. */
+  readonly seekTo: number;
+  /** Frames before this are decoded and dropped. */
+  readonly from: number;
+  /** The stream ends at the first frame at or after this (undefined: the end of the file). */
+  readonly until?: number;
 }
 
 /**
@@ -30,6 +43,15 @@ export class AvSource implements Source {
   async open(): Promise<SourceInfo> {
     const url = this.opts.input === '-' ? 'pipe:0' : this.opts.input;
     this.input = await openInput({ url, label: this.label, ...(this.opts.format ? { format: this.opts.format } : {}), ...(this.opts.options ? { options: this.opts.options } : {}) });
+    const range = this.opts.range;
+    if (range) {
+      try {
+        await this.input.demuxer.seek({ stream_index: this.input.videoStream.index, timestamp: range.seekTo, backward: true });
+      } catch (err) {
+        throw new SourceError(`input '${this.label}': cannot seek to ${range.seekTo}: ${ffmpegReason(err)}`, { cause: err });
+      }
+      return { video: this.input.video, copyStreams: [], ignored: [] };
+    }
     return { video: this.input.video, copyStreams: this.input.copyStreams, ignored: this.input.ignored };
   }
 
@@ -44,13 +66,23 @@ export class AvSource implements Source {
     };
     let index = 0;
     let lastPts: number | undefined;
+    const range = this.opts.range;
 
     yield* creditedFrames(read, async () => {
-      if (read.signal.aborted) return undefined;
-      const decoded = await loop.next(onOther);
-      if (!decoded || read.signal.aborted) return undefined;
-      const pts = this.ptsOf(decoded, input.video, lastPts);
-      lastPts = pts;
+      let decoded: Beamcoder.Frame | null;
+      let pts: number;
+      for (;;) {
+        if (read.signal.aborted) return undefined;
+        decoded = await loop.next(onOther);
+        if (!decoded || read.signal.aborted) return undefined;
+        pts = this.ptsOf(decoded, input.video, lastPts);
+        if (range && lastPts === undefined && pts > range.from) {
+          throw new SourceError(`input '${this.label}': seeking to ${range.seekTo} gave a first frame at ${pts}, after the wanted ${range.from}`);
+        }
+        lastPts = pts;
+        if (range?.until !== undefined && pts >= range.until) return undefined;
+        if (!range || pts >= range.from) break;
+      }
       const { picture, changed } = await negotiated.convert(decoded, `input '${this.label}' frame ${index}`);
       read.stats.count('framesIn');
       return {

@@ -2,7 +2,7 @@ import type { RunStats } from '../core/stats.js';
 import { statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import type { Rational } from '../core/rational.js';
-import { AvSource } from './av-source.js';
+import { AvSource, type FrameRange } from './av-source.js';
 import { PngFolderSource } from './png-folder.js';
 import type { Source } from './source.js';
 import type { Logger } from '../core/log.js';
@@ -17,6 +17,8 @@ export interface SourceRequest {
   /** Frame rate for a PNG folder. */
   readonly frameRate?: Rational;
   readonly options?: Readonly<Record<string, string>>;
+  /** Part of a file only (a chunk of a queued job). */
+  readonly range?: FrameRange;
   /** How live inputs (rtsp, srt, rtmp, udp, HLS over http) are read; without it they are read like files. */
   readonly live?: { readonly settings: LiveSettings; readonly log: Logger; readonly signal?: AbortSignal; readonly stats?: RunStats };
 }
