@@ -1,10 +1,6 @@
 import t from 'tap';
-import { lastValueFrom, from, toArray } from 'rxjs';
-import type { Frame } from '../src/core/frame.js';
 import { memoryLogger } from '../src/core/log.js';
 import { loadModel } from '../src/models/load.js';
-import { superResolve } from '../src/operators/super-resolve.js';
-import type { SrModel } from '../src/inference/sr-model.js';
 import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, pastePlanes } from '../src/inference/change-aware.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +9,6 @@ import { join } from 'node:path';
 import { decodeRgb, fixture } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { writeHistoryModel } from './helpers/history-model.js';
-import { frameFromRgb24, infoOf, quantized } from './helpers/sr-run.js';
 
 const W = 128;
 const H = 96;
@@ -36,23 +31,20 @@ function clip(): string {
   ]);
 }
 
-async function run(model: SrModel, frames: Frame[]): Promise<Uint8Array[]> {
-  try {
-    const output = await model.configure(frames[0]!.info, 'rgb-float');
-    const out = await lastValueFrom(from(frames).pipe(superResolve(model, output), toArray()));
-    return out.map(quantized);
-  } finally {
-    await model.dispose();
-  }
+/** The committed default model (causal-sr, luma) over the clip through the CLI; its frames as ffmpeg decodes them to RGB. */
+function upscale(dir: string, threshold: string): { frames: Buffer[]; stderr: string } {
+  const out = join(dir, `out-${threshold}.mkv`);
+  const r = runCli(['-i', clip(), '-o', out, '-c:v', 'ffv1', '--change-threshold', threshold]);
+  if (r.code !== 0) throw new Error(`stream-sr --change-threshold ${threshold} failed: ${r.stderr}`);
+  return { frames: decodeRgb(out).frames, stderr: r.stderr };
 }
 
 const load = (changeThreshold?: number) =>
   loadModel('causal-sr', { scale: 4, ...(changeThreshold !== undefined ? { changeThreshold } : {}), session: { device: { device: 'cpu' }, threads: 2, log: memoryLogger() } });
 
-/** Max and mean absolute difference in 8-bit levels over the output pixels (x, y at x4) where `inside` holds. */
+/** Max and mean absolute difference in 8-bit levels over the output pixels (packed RGB, x, y at x4) where `inside` holds. */
 function diff(a: Uint8Array, b: Uint8Array, inside: (x: number, y: number) => boolean): { max: number; mean: number } {
   const w = W * 4;
-  const plane = w * H * 4;
   let max = 0;
   let sum = 0;
   let n = 0;
@@ -60,7 +52,7 @@ function diff(a: Uint8Array, b: Uint8Array, inside: (x: number, y: number) => bo
     for (let y = 0; y < H * 4; y++) {
       for (let x = 0; x < w; x++) {
         if (!inside(x, y)) continue;
-        const i = c * plane + y * w + x;
+        const i = 3 * (y * w + x) + c;
         const d = Math.abs(a[i]! - b[i]!);
         max = Math.max(max, d);
         sum += d;
@@ -75,15 +67,15 @@ t.test('change-aware compute on a clip whose second half is static', async (t) =
   const { frames: rgb, width, height } = decodeRgb(clip());
   t.equal(rgb.length, FRAMES);
   t.same([width, height], [W, H]);
-  const info = infoOf(W, H);
-  const frames = rgb.map((f, i) => frameFromRgb24(f, info, i));
+  const dir = mkdtempSync(join(tmpdir(), 'stream-sr-change-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   t.ok(rgb[MOVING]!.equals(rgb[MOVING - 1]!) && !rgb[MOVING - 1]!.equals(rgb[MOVING - 2]!), 'the clip freezes after frame 7');
   t.ok(!rgb[BOX_FROM]!.equals(rgb[BOX_FROM - 1]!) && rgb[BOX_TO + 1]!.equals(rgb[FRAMES - 1]!), 'the corner box moves on frames 10..13 only');
 
-  const full = await run(await load(), frames);
-  const changeModel = await load(0);
-  const change = await run(changeModel, frames);
-  const report = changeModel.report?.() ?? '';
+  const full = upscale(dir, 'off').frames;
+  const changed = upscale(dir, '0');
+  const change = changed.frames;
+  const report = /change-aware: .*/.exec(changed.stderr)?.[0] ?? '';
   t.match(report, /^change-aware: \d+% of tiles reused, model run on \d+% of the picture; \d+ of 22 frames without a model run, \d+ computed whole$/, `the summary line: ${report}`);
 
   const settled = MOVING + CHANGE_DEFAULTS.settle;
@@ -95,8 +87,10 @@ t.test('change-aware compute on a clip whose second half is static', async (t) =
     if (i < MOVING) {
       t.equal(all.max, 0, `frame ${i} (moving): computed whole, identical`);
     } else if (i >= settled) {
+      // the recurrent model still nudges a few pixels of a frozen picture for a dozen frames (a level at a
+      // time) before its fixed point; reuse stops that after CHANGE_DEFAULTS.settle frames
       const d = diff(change[i]!, full[i]!, far);
-      t.ok(d.max <= 1, `frame ${i}: where nothing changed, within 1/255 of full compute (max ${d.max})`);
+      t.ok(d.max <= 3 && d.mean <= 0.02, `frame ${i}: where nothing changed, within 3 levels (mean 0.02) of full compute (max ${d.max}, mean ${d.mean.toFixed(4)})`);
     }
     // the box's windows: the model on a window with 8 px of context, the rest reused
     t.ok(all.mean < 0.25 && all.max <= 24, `frame ${i}: the whole frame within mean 0.25 / max 24 levels of full compute (mean ${all.mean.toFixed(3)}, max ${all.max})`);
@@ -155,10 +149,10 @@ t.test('the tracker: exact when nothing changed, windows around a change, whole 
 
 t.test('change-aware compute is for history models: the start line says it, single-frame models run whole', async (t) => {
   const causal = await load(6);
-  t.equal(causal.detail, 'change-aware (threshold 6)', 'causal-sr: on the start line');
+  t.equal(causal.detail, 'fp32 change-aware (threshold 6)', 'causal-sr: on the start line, after its precision');
   await causal.dispose();
   const off = await load();
-  t.equal(off.detail, undefined, 'off: nothing said');
+  t.equal(off.detail, 'fp32', 'off: only the precision');
   await off.dispose();
   const single = await loadModel('esrgan-slim', { scale: 4, changeThreshold: 6, session: { device: { device: 'cpu' }, threads: 1, log: memoryLogger() } }).catch(() => undefined);
   if (!single) return t.skip('esrgan-slim is not installed (make models)');
@@ -172,7 +166,7 @@ t.test('the command line: change-aware by default, on the start line and in the 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const on = runCli(['-i', clip(), '-o', join(dir, 'on.mkv'), '-c:v', 'ffv1']);
   t.equal(on.code, 0, on.stderr);
-  t.match(on.stderr, /→ causal-sr x4 change-aware \(threshold 6\) →/, 'the start line says it, with the default threshold');
+  t.match(on.stderr, /→ causal-sr x4 fp32 change-aware \(threshold 6\) →/, 'the start line says it, with the default threshold');
   const m = /change-aware: (\d+)% of tiles reused, model run on (\d+)% of the picture; (\d+) of 22 frames without a model run/.exec(on.stderr);
   t.ok(m, 'the summary says how much was skipped');
   t.ok(Number(m?.[1]) > 0 && Number(m?.[2]) < 100 && Number(m?.[3]) > 0, `some tiles and whole frames skipped: ${m?.[0]}`);

@@ -72,7 +72,7 @@ def main():
     ap.add_argument('--data-manifest', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data-manifest.json'),
                     help='the photos the model was trained on, copied beside it (its licence names this file)')
     ap.add_argument('--int8', action='store_true', help='also write int8 (QDQ) graphs, calibrated on training clips, '
-                    'and make them the default of each scale (see quantize.py)')
+                    'listed after the float ones (--precision int8; see quantize.py for why they are not the default)')
     ap.add_argument('--clips', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'work', 'clips'),
                     help='the training clips the int8 activation ranges are calibrated on')
     ap.add_argument('--calibration-clips', type=int, default=256)
@@ -87,13 +87,13 @@ def main():
         assert model.scale == scale, f'{path} is x{model.scale}, not x{scale}'
         name = f'{model_id}-x{scale}.onnx'
         export_onnx(model, os.path.join(args.out, name))
+        variants.append((scale, name, 'fp32'))
         if args.int8:
             from quantize import quantize_checkpoint
             int8_name = f'{model_id}-x{scale}-int8.onnx'
             quantize_checkpoint(model, ck['step'], os.path.join(args.out, name), os.path.join(args.out, int8_name),
                                 args.clips, args.calibration_clips)
             variants.append((scale, int8_name, 'int8'))
-        variants.append((scale, name, 'fp32'))
         colors.add('luma' if model.channels == 1 else 'rgb')
         cks.append((scale, ck))
         info[f'x{scale}'] = {'parameters': sum(p.numel() for p in model.parameters()),

@@ -35,8 +35,8 @@ from train import Clips, for_model, load_config, rollout, to_tensor  # noqa: E40
 QUANTIZED = ('head', 'body.', 'tail')  # module name prefixes of the convolutions run in int8
 
 
-def quantized_modules(model):
-    return {name: m for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d) and name.startswith(QUANTIZED)}
+def quantized_modules(model, prefixes=QUANTIZED):
+    return {name: m for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d) and name.startswith(tuple(prefixes))}
 
 
 @torch.no_grad()
