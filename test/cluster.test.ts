@@ -241,6 +241,9 @@ t.test('Redis restarted under running workers: they reconnect and the job comple
     const since = said.get(name)!.slice(before.get(name));
     t.ok(/connection to Redis \S+ lost/.test(since) && /unreachable .*; retry 1 in/.test(since) && /reconnected to Redis/.test(since), `${name} said the outage, its retries and the reconnection`, { output: since.slice(-2500) });
   }
+  // and they still take new jobs: BullMQ's blocking connection can stay parked after an outage
+  const again = await submit(join(tmp, 'after-restart.mp4'), ['--wait']);
+  t.equal(again.code, 0, `a job submitted after the restart completes: ${again.stderr.slice(-300)}`);
 });
 
 t.test('every worker gone mid-job: new workers resume it without redoing finished chunks', async (t) => {

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
 import { UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -33,7 +33,17 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   // live pipelines never finish by themselves: draining hands them to another worker at once
   const liveStop = new AbortController();
 
+  let held = 0;
   const processor = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
+    held++;
+    try {
+      return await process1(job, token);
+    } finally {
+      held--;
+    }
+  };
+
+  const process1 = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
     if (job.name === CHUNK) {
       const data = job.data as ChunkJobData;
       const label = `job ${data.job} chunk ${data.plan.index + 1}/${data.count} (${describeSpan(data.plan, data.timeBase)})`;
@@ -97,19 +107,54 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     throw new UnrecoverableError(`unknown job kind '${job.name}'`);
   };
 
-  const worker = new Worker(QUEUE_NAME, processor, {
-    connection,
-    concurrency: opts.concurrency,
-    name,
-    lockDuration: opts.lockSeconds * 1000,
-    stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2),
-    // a live pipeline whose worker dies is taken over each time; a chunk that kills its worker
-    // natively every time fails after this many
-    maxStalledCount: 5,
-    autorun: false,
-  });
-  worker.on('error', (err) => log.verbose(`${who}: ${errorMessage(err)}`));
-  worker.on('stalled', (jobId) => log.warn(`${who}: job ${jobId} lost its worker (lock expired); it goes back to the queue`));
+  const newWorker = (): Worker => {
+    const w = new Worker(QUEUE_NAME, processor, {
+      connection,
+      concurrency: opts.concurrency,
+      name,
+      lockDuration: opts.lockSeconds * 1000,
+      stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2),
+      // a live pipeline whose worker dies is taken over each time; a chunk that kills its worker
+      // natively every time fails after this many
+      maxStalledCount: 5,
+      autorun: false,
+    });
+    w.on('error', (err) => log.verbose(`${who}: ${errorMessage(err)}`));
+    w.on('stalled', (jobId) => log.warn(`${who}: job ${jobId} lost its worker (lock expired); it goes back to the queue`));
+    return w;
+  };
+  let worker = newWorker();
+  let running = worker.run();
+
+  // After a Redis outage BullMQ's blocking connection can stay parked for good: the worker looks
+  // alive but takes no job (taskforcesh/bullmq#2964, #4585). So after each outage, while this worker
+  // holds nothing and jobs are waiting for two checks in a row, its consumer is replaced.
+  const queue = new Queue(QUEUE_NAME, { connection });
+  let afterOutage = false;
+  let idleWithWork = 0;
+  connection.on('close', () => (afterOutage = true));
+  const watchdog = setInterval(() => {
+    if (!afterOutage || drain.signal.aborted || connection.status !== 'ready') return;
+    void (async () => {
+      const waiting = await queue.getJobCountByTypes('wait', 'prioritized').catch(() => 0);
+      if (held > 0 || waiting === 0) {
+        idleWithWork = 0;
+        if (held > 0) afterOutage = false;
+        return;
+      }
+      if (++idleWithWork < 2) return;
+      idleWithWork = 0;
+      afterOutage = false;
+      log.warn(`${who}: ${waiting} job(s) waiting but none taken since Redis came back; restarting the queue consumer`);
+      const stuck = worker;
+      const stuckRun = running;
+      worker = newWorker();
+      running = worker.run();
+      await stuck.close(true).catch(() => undefined);
+      await stuckRun.catch(() => undefined);
+    })();
+  }, 2000);
+  watchdog.unref();
 
   let stops = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -127,10 +172,11 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   log.info(`${who}: taking jobs from ${opts.redis} (queue ${QUEUE_NAME}, concurrency ${opts.concurrency}, lock ${opts.lockSeconds} s)`);
-  const running = worker.run();
   await new Promise<void>((resolve) => drain.signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(watchdog);
   await worker.close();
   await running.catch(() => undefined);
+  await queue.close().catch(() => undefined);
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   await endConnection(connection);
