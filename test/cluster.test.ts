@@ -248,7 +248,9 @@ t.test('Redis restarted under running workers: they reconnect and the job comple
 
 t.test('every worker gone mid-job: new workers resume it without redoing finished chunks', async (t) => {
   const out = join(tmp, 'resumed.mp4');
-  const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=40']);
+  // slow enough that a poll (a `jobs` run, a second or more on a busy machine) sees 2 to 5 chunks
+  // done: at 40 ms a frame a CI run saw 1 and then all 6
+  const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=150']);
   await waitFor(() => {
     const j = jobs().find((x) => x.id === id);
     return j !== undefined && j.chunksDone >= 2 && j.chunksDone < 6;

@@ -109,6 +109,7 @@ t.test('tiled and untiled runs of a real Vid4 frame agree (bicubic and every ins
   for (const id of installed.filter((x) => x !== 'bicubic')) {
     const m = await findModel(id);
     if (m.kind !== 'image' || !m.variants.some((v) => v.scale === 4)) t.comment(`${id}: kind ${m.kind}, not an x4 per-frame image model here: skipped`);
+    else if (m.color === 'luma') t.comment(`${id}: a luma model, not tiled (the CLI test below checks it says so): skipped`);
     else ids.push(id);
   }
   for (const id of TRAINED.filter((x) => !installed.includes(x))) t.comment(`${id} is not installed (models/, --model-dir, STREAM_SR_MODEL_PATH): skipped`);
@@ -209,7 +210,7 @@ t.test('options: sizes, tile limits, and no wrapper without tiling', async (t) =
 t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
   const input = clips.small();
   const out = join(tmp, 'tiled.mkv');
-  const r = runCli(['-i', input, '-o', out, '--scale', '2', '--tile', '32', '--tile-overlap', '8', '-c:v', 'ffv1', '-q', '-v']);
+  const r = runCli(['-i', input, '-o', out, '--model', 'esrgan-slim', '--scale', '2', '--tile', '32', '--tile-overlap', '8', '-c:v', 'ffv1', '-q', '-v']);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /tiling 64x48 into 6 tiles of 32x32 \(overlap 8\)/);
   const frames = probeVideoFrames(out);
@@ -218,4 +219,8 @@ t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
   const bad = runCli(['-i', input, '-o', join(tmp, 'bad.mkv'), '--tile', '10']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--tile 10: must be at least twice the tile overlap \(48\)/);
+  // the default model, causal-sr, is a luma model on native pictures: not tiled, and said so
+  const luma = runCli(['-i', input, '-o', join(tmp, 'luma.mkv'), '--tile', '32', '--tile-overlap', '8']);
+  t.equal(luma.code, 2, 'a usage error');
+  t.match(luma.stderr, /^stream-sr: model causal-sr does not work on float RGB, so it cannot be tiled \(a luma model: .*\)\n$/);
 });

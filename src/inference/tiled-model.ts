@@ -80,7 +80,7 @@ export class TiledModel implements SrModel {
     this.tile = opts.tile;
     this.overlap = opts.overlap ?? DEFAULTS.tileOverlap;
     checkTilingOptions(opts);
-    if (!inner.layouts.includes('rgb-float')) throw new UsageError(`model ${inner.id} does not work on float RGB, so it cannot be tiled`);
+    if (!inner.layouts.includes('rgb-float')) throw new UsageError(`model ${inner.id} does not work on float RGB, so it cannot be tiled${inner.nativeInput ? ' (a luma model: it needs a third of the memory of an RGB one; run it without --tile/--max-memory, or tile an RGB model such as esrgan-slim)' : ''}`);
   }
 
   async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
