@@ -34,8 +34,10 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   const liveStop = new AbortController();
 
   let held = 0;
+  let lastTaken = 0;
   const processor = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
     held++;
+    lastTaken = Date.now();
     try {
       return await process1(job, token);
     } finally {
@@ -130,21 +132,30 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   // alive but takes no job (taskforcesh/bullmq#2964, #4585). So after each outage, while this worker
   // holds nothing and jobs are waiting for two checks in a row, its consumer is replaced.
   const queue = new Queue(QUEUE_NAME, { connection });
-  let afterOutage = false;
+  let lost = false;
+  /** When Redis came back after the last outage, until a job taken since proves the consumer alive. */
+  let backAt: number | undefined;
   let idleWithWork = 0;
-  connection.on('close', () => (afterOutage = true));
+  connection.on('close', () => (lost = true));
+  connection.on('ready', () => {
+    if (lost) backAt = Date.now();
+    lost = false;
+  });
   const watchdog = setInterval(() => {
-    if (!afterOutage || drain.signal.aborted || connection.status !== 'ready') return;
+    if (backAt === undefined || drain.signal.aborted || connection.status !== 'ready') return;
+    if (lastTaken >= backAt) {
+      backAt = undefined;
+      return;
+    }
     void (async () => {
       const waiting = await queue.getJobCountByTypes('wait', 'prioritized').catch(() => 0);
       if (held > 0 || waiting === 0) {
         idleWithWork = 0;
-        if (held > 0) afterOutage = false;
         return;
       }
       if (++idleWithWork < 2) return;
       idleWithWork = 0;
-      afterOutage = false;
+      backAt = undefined;
       log.warn(`${who}: ${waiting} job(s) waiting but none taken since Redis came back; restarting the queue consumer`);
       const stuck = worker;
       const stuckRun = running;
