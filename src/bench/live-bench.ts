@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yargs from 'yargs';
@@ -39,17 +39,6 @@ const SCENARIOS: readonly Scenario[] = [
   // the same without it is what a busy scene costs
   { name: 'causal-sr-drop-full', model: 'causal-sr', policy: 'drop', options: { changeThreshold: 'off' }, target: 'the same with every frame computed whole (--change-threshold off)' },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startCamera(size: string, fps: number): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
