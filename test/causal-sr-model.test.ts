@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findModel } from '../src/models/registry.js';
-import { ROOT, clips, sharedData } from './helpers/media.js';
+import { ROOT, clips, probeStreams, sharedData } from './helpers/media.js';
 import { CLI } from './helpers/cli.js';
 
 const MODEL = 'causal-sr';
@@ -32,9 +32,9 @@ const TOLERANCE = { maxLevels: 3, shareOffByMoreThanOne: 0.002 };
 
 /** The Y plane of every frame of an 8-bit planar YUV file, decoded by ffmpeg (no conversion). */
 function yPlanes(file: string, pixFmt = 'yuv420p'): Buffer[] {
-  const probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,pix_fmt', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split(',');
-  const [w, h] = [Number(probe[0]), Number(probe[1])];
-  if (probe[2] !== pixFmt) throw new Error(`${file}: ${probe[2]}, expected ${pixFmt}`);
+  const video = probeStreams(file).find((s) => s.codec_type === 'video')!;
+  const [w, h] = [Number(video.width), Number(video.height)];
+  if (video.pix_fmt !== pixFmt) throw new Error(`${file}: ${video.pix_fmt}, expected ${pixFmt}`);
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], { maxBuffer: 1 << 30 });
   const frame = (w * h * 3) / 2;
   return Array.from({ length: raw.length / frame }, (_, i) => raw.subarray(i * frame, i * frame + w * h));
@@ -203,8 +203,8 @@ t.test('smoke training: a few steps on generated images, exported, loads and run
       const out = join(work, `x${scale}-${precision}.mkv`);
       const r = spawnSync(process.execPath, [CLI, '-i', input, '-o', out, '--model', 'smoke-sr', '--model-dir', join(work, 'models'), '--scale', String(scale), '--precision', precision, '-c:v', 'ffv1', '-q'], { encoding: 'utf8' });
       t.equal(r.status, 0, `exported x${scale} ${precision} runs through the registry: ${r.stderr.trim()}`);
-      const size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', out], { encoding: 'utf8' }).trim();
-      t.equal(size, `${64 * scale},${48 * scale}`, `x${scale} ${precision}: output size`);
+      const video = probeStreams(out).find((s) => s.codec_type === 'video')!;
+      t.same([video.width, video.height], [64 * scale, 48 * scale], `x${scale} ${precision}: output size`);
     }
   }
 });
