@@ -80,8 +80,10 @@ export class OnnxFrameModel implements SrModel {
     this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
   }
 
-  /** `precision`: of a model that ships several, which weights (undefined: the manifest's default). */
-  /** `changeThreshold`: change-aware compute with this threshold in 8-bit levels (undefined: off; see change-aware.ts). */
+  /**
+   * `precision`: of a model that ships several, which weights (undefined: the manifest's default).
+   * `changeThreshold`: change-aware compute with this threshold in 8-bit levels (undefined: off; see change-aware.ts).
+   */
   static async load(manifest: ModelManifest, scale: number, settings: SessionSettings, precision?: Precision, changeThreshold?: number): Promise<OnnxFrameModel> {
     const variant = variantFor(manifest, scale, precision);
     const setup = setUpProviders(manifest, scale, settings);
