@@ -2,6 +2,7 @@ import type { Logger } from '../core/log.js';
 import { InferenceError, UsageError, errorMessage } from '../core/errors.js';
 import { ort, type Ort } from './ort.js';
 import { planProviders, type DeviceOptions, type ProviderName } from './providers.js';
+import { createThreadSession, type RunnableSession } from './session-thread.js';
 
 export interface SessionSettings {
   readonly device: DeviceOptions;
@@ -15,6 +16,12 @@ export interface SessionSettings {
   readonly fixedInputShape?: { readonly height: number; readonly width: number };
   /** ONNX Runtime knobs the benchmark compares (src/bench/ort-settings.ts); the defaults are its choice. */
   readonly tuning?: SessionTuning;
+  /**
+   * Where ONNX Runtime computes: on its own thread (the default; the main thread stays free for the
+   * live reader, decoding and encoding) or on the main thread, which run() then blocks (`make bench`
+   * measures both).
+   */
+  readonly thread?: 'worker' | 'main';
   /** Told the wall time of every session.run, in ms (benchmarks). */
   readonly onRunTime?: (ms: number) => void;
   readonly log: Logger;
@@ -53,7 +60,7 @@ export class OnnxSession {
   private constructor(
     readonly modelId: string,
     readonly path: string,
-    private readonly session: Ort.InferenceSession,
+    private readonly session: RunnableSession,
     readonly providers: readonly ProviderName[],
     private readonly onRunTime?: (ms: number) => void,
   ) {
@@ -69,7 +76,7 @@ export class OnnxSession {
     for (;;) {
       try {
         const options = sessionOptions(providers, settings);
-        const session = await (model ? ort().InferenceSession.create(model, options) : ort().InferenceSession.create(path, options));
+        const session = settings.thread === 'main' ? await (model ? ort().InferenceSession.create(model, options) : ort().InferenceSession.create(path, options)) : await createThreadSession(model ?? path, options);
         return new OnnxSession(modelId, path, session, providers, settings.onRunTime);
       } catch (err) {
         const failed = providers[0];
