@@ -30,6 +30,19 @@ export function blankNativePicture(info: { width: number; height: number; pixelF
   return nativePicture(beamcoder().frame({ width: info.width, height: info.height, format: info.pixelFormat }).alloc());
 }
 
+/**
+ * An 8-bit picture of `info`'s size and format whose every plane holds a pattern that changes with
+ * `seed` (memory probes: a model must see changing pictures, as it would in a run).
+ */
+export function patternNativePicture(info: { width: number; height: number; pixelFormat: string }, seed: number): NativePicture {
+  const frame = beamcoder().frame({ width: info.width, height: info.height, format: info.pixelFormat }).alloc();
+  for (const plane of frame.data) {
+    if (!plane) continue;
+    for (let i = 0; i < plane.length; i++) plane[i] = 16 + ((i * 7919 + seed * 104729) % 220);
+  }
+  return nativePicture(frame);
+}
+
 /** The beamcoder frame behind a native picture (only src/av looks inside). */
 export function avFrameOf(picture: NativePicture): AvFrame {
   return picture.handle as AvFrame;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Frame, VideoInfo } from '../core/frame.js';
-import type { SrModel } from './sr-model.js';
+import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
+import { patternNativePicture } from '../av/rgb-converter.js';
+import { modelInput, type SrModel } from './sr-model.js';
 
 /** Resident memory now, and a way to read the peak since the last reset. */
 interface MemoryMeter {
@@ -40,7 +41,8 @@ function memoryMeter(): MemoryMeter {
   };
 }
 
-function probeFrame(info: VideoInfo, index: number): Frame {
+function probeFrame(info: VideoInfo, index: number, layout: PixelLayout): Frame {
+  if (layout === 'native') return { info, pts: index, duration: 1, index, layout, picture: patternNativePicture(info, index) };
   const { width, height } = info;
   const rgb = new Float32Array(3 * width * height);
   for (let i = 0; i < rgb.length; i++) rgb[i] = ((i * 7919 + index * 104729) % 251) / 250;
@@ -64,16 +66,19 @@ export interface MemoryEstimate {
  * the probe size; configure it again before use.
  */
 export async function measureMemoryPerPixel(model: SrModel, like: VideoInfo, side: number): Promise<MemoryEstimate> {
-  const info: VideoInfo = { ...like, width: Math.min(side, like.width), height: Math.min(side, like.height) };
-  await model.configure(info, 'rgb-float');
+  // models on native pictures only (luma models) are probed on the pictures they take
+  const layout: PixelLayout = model.layouts.includes('rgb-float') ? 'rgb-float' : 'native';
+  const sized: VideoInfo = { ...like, width: Math.min(side, like.width), height: Math.min(side, like.height) };
+  const info = modelInput(model, sized, layout);
+  await model.configure(info, layout);
   const meter = memoryMeter();
-  const first = probeFrame(info, 0);
+  const first = probeFrame(info, 0, layout);
   meter.reset();
   const before = meter.current();
   const step = await model.upscale(first, undefined);
   let peak = meter.peak();
   if (model.usesHistory) {
-    await model.upscale(probeFrame(info, 1), step.state);
+    await model.upscale(probeFrame(info, 1, layout), step.state);
     peak = Math.max(peak, meter.peak());
   }
   const pixels = info.width * info.height;

@@ -13,6 +13,9 @@ import { TAIL_OUTPUTS, modelWithOutputTail } from './output-tail.js';
 import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
 import type { Logger } from '../core/log.js';
 import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, describeTotals, pastePlanes, updateReference, type ChangeState } from './change-aware.js';
+import { tileGrid, type Tile } from './tile-grid.js';
+import { TileBlender } from './tile-pixels.js';
+import { quantiseLevels } from '../core/levels.js';
 
 export { checkGraphMatchesManifest };
 
@@ -54,6 +57,9 @@ export class OnnxFrameModel implements SrModel {
   /** Change-aware compute (threshold in 8-bit levels), where asked for and the graph allows it. */
   private readonly changeThreshold?: number;
   private tracker?: ChangeTracker;
+  /** Luma models under --tile/--max-memory: graph runs larger than this are cut into overlapping tiles. */
+  private planeTiles?: { readonly tile: number; readonly overlap: number };
+  private grids = new Map<string, Tile[]>();
 
   private constructor(
     private readonly manifest: ModelManifest,
@@ -155,11 +161,8 @@ export class OnnxFrameModel implements SrModel {
       const [{ levels, state: next }, scaled] = await Promise.all([this.changeAware(this.tracker, y, previous, current), planes.scaled(current.picture)]);
       return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, state: next };
     }
-    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(y, width, height) };
-    if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, 1), width, height);
-    if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, 1), w, h);
-    const [result, scaled] = await Promise.all([this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS)), planes.scaled(current.picture)]);
-    const { output, levels } = this.tailOutputs(result, current, w, h);
+    const history = { input: sameSizeOrZeros(previous?.input, width, height, 1), output: sameSizeOrZeros(previous?.output, w, h, 1) };
+    const [{ output, levels }, scaled] = await Promise.all([this.runPlanes(y, history, width, height, current, `frame ${current.index}`), planes.scaled(current.picture)]);
     return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, ...(this.usesHistory ? { state: { input: y, output } satisfies PreviousFrame } : {}) };
   }
 
@@ -181,11 +184,8 @@ export class OnnxFrameModel implements SrModel {
       return { output, levels: levels!, state: { input: usable!.input, output, levels: levels!, change } };
     }
     if (plan.kind === 'full') {
-      const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(frame, width, height) };
-      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(sameSizeOrZeros(previous?.input, width, height, channels), width, height);
-      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(sameSizeOrZeros(previous?.output, w, h, channels), w, h);
-      const result = await this.session.run(feeds, `frame ${current.index}`, Object.values(TAIL_OUTPUTS));
-      const { output, levels } = this.tailOutputs(result, current, w, h);
+      const history = { input: sameSizeOrZeros(previous?.input, width, height, channels), output: sameSizeOrZeros(previous?.output, w, h, channels) };
+      const { output, levels } = await this.runPlanes(frame, history, width, height, current, `frame ${current.index}`);
       return { output, levels, state: { input: frame, output, levels, change } };
     }
     const prev = usable!;
@@ -193,16 +193,55 @@ export class OnnxFrameModel implements SrModel {
     const levels = prev.levels!.slice();
     for (const win of plan.windows) {
       const b = win.compute;
-      const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(cropPlanes(frame, width, height, channels, b), b.w, b.h) };
-      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(cropPlanes(prev.input, width, height, channels, b), b.w, b.h);
-      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(cropPlanes(prev.output, width, height, channels, b, scale), b.w * scale, b.h * scale);
-      const result = await this.session.run(feeds, `frame ${current.index} (window ${b.w}x${b.h} at ${b.x},${b.y})`, Object.values(TAIL_OUTPUTS));
-      const part = this.tailOutputs(result, current, b.w * scale, b.h * scale);
+      const history = { input: cropPlanes(prev.input, width, height, channels, b), output: cropPlanes(prev.output, width, height, channels, b, scale) };
+      const part = await this.runPlanes(cropPlanes(frame, width, height, channels, b), history, b.w, b.h, current, `frame ${current.index} (window ${b.w}x${b.h} at ${b.x},${b.y})`);
       pastePlanes(output, width, height, channels, win, part.output, scale);
       pastePlanes(levels, width, height, channels, win, part.levels, scale);
     }
     const input = updateReference(prev.input, frame, width, height, channels, plan.windows);
     return { output, levels, state: { input, output, levels, change } };
+  }
+
+  /**
+   * Luma models under --tile/--max-memory: graph runs on more than `tile` x `tile` input pixels are
+   * cut into overlapping tiles and blended with feathered weights (TiledModel's grid), while the
+   * chroma is still scaled whole by swscale and the history stays the whole previous Y.
+   */
+  tilePlanes(tile: number, overlap: number): void {
+    if (this.channels !== 1) throw new Error(`model ${this.id}: only luma models tile their own planes; TiledModel tiles RGB ones`);
+    this.planeTiles = { tile, overlap };
+  }
+
+  /**
+   * One graph run on planes of `width` x `height` (the frame, or a change-aware window) with the
+   * history for them, through the tail: clamped planes and their 8-bit levels. With plane tiling on
+   * and planes larger than a tile, one run per tile, blended.
+   */
+  private async runPlanes(frame: Float32Array, history: { input: Float32Array; output: Float32Array }, width: number, height: number, current: Frame, stage: string): Promise<{ output: Float32Array; levels: Uint8Array }> {
+    const { scale, channels } = this;
+    const m = this.manifest;
+    const once = async (input: Float32Array, prevIn: Float32Array, prevOut: Float32Array, w: number, h: number, where: string) => {
+      const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.plane(input, w, h) };
+      if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.plane(prevIn, w, h);
+      if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.plane(prevOut, w * scale, h * scale);
+      return this.tailOutputs(await this.session.run(feeds, where, Object.values(TAIL_OUTPUTS)), current, w * scale, h * scale);
+    };
+    const tiling = this.planeTiles;
+    if (!tiling || (width <= tiling.tile && height <= tiling.tile)) return once(frame, history.input, history.output, width, height, stage);
+    const key = `${width}x${height}`;
+    let grid = this.grids.get(key);
+    if (!grid) this.grids.set(key, (grid = tileGrid(width, height, tiling.tile, tiling.overlap, scale)));
+    const blender = new TileBlender(width * scale, height * scale, 1);
+    for (const t of grid) {
+      const box = { x: t.x, y: t.y, w: t.width, h: t.height };
+      const part = await once(cropPlanes(frame, width, height, channels, box), cropPlanes(history.input, width, height, channels, box), cropPlanes(history.output, width, height, channels, box, scale), t.width, t.height, `${stage} (tile ${t.width}x${t.height} at ${t.x},${t.y})`);
+      blender.add(part.output, t.x * scale, t.y * scale, t.weightX, t.weightY);
+    }
+    const output = blender.result();
+    // the levels as the tail makes them: round(clamp(x)·255), ties to even (exactly the tile's own where one tile covers)
+    const levels = new Uint8Array(output.length);
+    quantiseLevels(output, 8, levels);
+    return { output, levels };
   }
 
   /** The end-of-run line of change-aware compute: how much was skipped. */

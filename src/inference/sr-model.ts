@@ -35,6 +35,12 @@ export interface SrModel {
    * converts once per frame where the source's differ. Absent: the source's pictures as they are.
    */
   nativeInput?(input: VideoInfo): VideoInfo;
+  /**
+   * For models that cut their own graph runs into tiles instead of being tiled on float RGB by
+   * TiledModel (a luma model: its Y in tiles, the chroma scaled whole by swscale): runs larger than
+   * `tile` x `tile` input pixels become overlapping tiles, blended. Called before `configure`.
+   */
+  tilePlanes?(tile: number, overlap: number): void;
   /** `layout`: one of `layouts`; the first when not given. */
   configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo>;
   /**

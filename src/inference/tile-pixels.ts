@@ -1,4 +1,4 @@
-/** Cutting planar RGB frames into tiles and blending upscaled tiles back into one frame. */
+/** Cutting planar RGB frames into tiles and blending upscaled tiles (RGB, or a luma model's Y) back into one frame. */
 
 export interface Rect {
   readonly x: number;
@@ -30,15 +30,17 @@ export class TileBlender {
   private readonly sum: Float32Array;
   private readonly weight: Float32Array;
 
+  /** `channels`: planes per pixel, 3 for RGB, 1 for Y. */
   constructor(
     private readonly width: number,
     private readonly height: number,
+    private readonly channels: 1 | 3 = 3,
   ) {
-    this.sum = new Float32Array(3 * width * height);
+    this.sum = new Float32Array(channels * width * height);
     this.weight = new Float32Array(width * height);
   }
 
-  /** `tile` is planar RGB of weightX.length x weightY.length placed at (x, y) of the output. */
+  /** `tile` is planar (RGB, or Y) of weightX.length x weightY.length placed at (x, y) of the output. */
   add(tile: Float32Array, x: number, y: number, weightX: Float32Array, weightY: Float32Array): void {
     const tw = weightX.length;
     const th = weightY.length;
@@ -55,6 +57,7 @@ export class TileBlender {
         const i = ty * tw + tx;
         this.weight[o] = this.weight[o]! + w;
         this.sum[o] = this.sum[o]! + w * tile[i]!;
+        if (this.channels === 1) continue;
         this.sum[o + plane] = this.sum[o + plane]! + w * tile[i + tilePlane]!;
         this.sum[o + 2 * plane] = this.sum[o + 2 * plane]! + w * tile[i + 2 * tilePlane]!;
       }
@@ -69,7 +72,7 @@ export class TileBlender {
       if (w === 1) continue;
       if (w === 0) throw new Error(`tile blending left output pixel (${o % this.width}, ${Math.floor(o / this.width)}) uncovered`);
       const inv = 1 / w;
-      for (let c = 0; c < 3; c++) this.sum[o + c * plane] = this.sum[o + c * plane]! * inv;
+      for (let c = 0; c < this.channels; c++) this.sum[o + c * plane] = this.sum[o + c * plane]! * inv;
     }
     return this.sum;
   }

@@ -54,15 +54,18 @@ interface TileStates {
  * weights, so that frames larger than the memory allows, or than a fixed-shape engine takes, can be
  * upscaled. A history model keeps one state per tile (what it returned for that tile last frame),
  * so each tile sees the history of its own region and never another tile's. Frames no larger than
- * one tile go to the model untouched.
+ * one tile go to the model untouched. A model that tiles its own planes (`tilePlanes`: a luma
+ * model on native pictures) is told the tile size instead, chosen the same way.
  */
 export class TiledModel implements SrModel {
   readonly id: string;
   readonly scale: number;
   readonly usesHistory: boolean;
   readonly detail?: string;
-  /** Tiles are cut from float RGB. */
-  readonly layouts: readonly PixelLayout[] = ['rgb-float'];
+  /** Tiles are cut from float RGB, or by the model itself from its own planes. */
+  readonly layouts: readonly PixelLayout[];
+  /** The model tiles its own planes; this only picks the tile size. */
+  private readonly planes: boolean;
   /** The tile size in use for the configured frame size; undefined: whole frames. */
   private tile: number | undefined;
   private readonly overlap: number;
@@ -80,12 +83,29 @@ export class TiledModel implements SrModel {
     this.tile = opts.tile;
     this.overlap = opts.overlap ?? DEFAULTS.tileOverlap;
     checkTilingOptions(opts);
-    if (!inner.layouts.includes('rgb-float')) throw new UsageError(`model ${inner.id} does not work on float RGB, so it cannot be tiled${inner.nativeInput ? ' (a luma model: it needs a third of the memory of an RGB one; run it without --tile/--max-memory, or tile an RGB model such as esrgan-slim)' : ''}`);
+    this.planes = !inner.layouts.includes('rgb-float') && inner.tilePlanes !== undefined;
+    if (!inner.layouts.includes('rgb-float') && !this.planes) throw new UsageError(`model ${inner.id} works on neither float RGB nor planes it tiles itself, so it cannot be tiled`);
+    this.layouts = this.planes ? inner.layouts : ['rgb-float'];
   }
 
-  async configure(input: VideoInfo, _layout: PixelLayout = 'rgb-float'): Promise<VideoInfo> {
+  nativeInput(input: VideoInfo): VideoInfo {
+    return this.planes && this.inner.nativeInput ? this.inner.nativeInput(input) : input;
+  }
+
+  report(): string | undefined {
+    return this.inner.report?.();
+  }
+
+  async configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo> {
     if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) this.tile = await this.tileForBudget(input, this.opts.maxMemoryBytes);
     const tile = this.tile;
+    if (this.planes) {
+      if (tile !== undefined && (input.width > tile || input.height > tile)) {
+        this.inner.tilePlanes!(tile, this.overlap);
+        this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${this.gridFor(input.width, input.height).length} tiles of ${Math.min(tile, input.width)}x${Math.min(tile, input.height)} (overlap ${this.overlap}), in model ${this.id}`);
+      }
+      return this.inner.configure(input, layout);
+    }
     if (tile === undefined || (input.width <= tile && input.height <= tile)) return this.inner.configure(input, 'rgb-float');
     const tileInfo = { ...input, width: Math.min(tile, input.width), height: Math.min(tile, input.height) };
     let tileOut: VideoInfo;
@@ -139,6 +159,7 @@ export class TiledModel implements SrModel {
   }
 
   async upscale(frame: Frame, state: ModelState | undefined): Promise<ModelStep> {
+    if (this.planes) return this.inner.upscale(frame, state);
     const { width, height } = frame.info;
     const tile = this.tile;
     if (tile === undefined || (width <= tile && height <= tile)) return this.inner.upscale(frame, state);
