@@ -240,6 +240,11 @@ t.test('PNG folder with a frame of another size: exit 2, the frames before it ke
   const r = runCli([...FAST, '-i', dir, '-o', out]);
   check(t, 'PNG folder, one frame of another size', r, out, { code: 2, message: /f010\.png': 80x48 differs from the first frame's 64x48/, output: 'some' });
   t.equal(outputState(out).frames, 5, 'the 5 frames before it');
+  // a slow model holds the last good frames in flight when the bad one is read: they are still written
+  const slow = at('o-png-slow.mkv');
+  const s = runCli([...FAST, '--inject', 'modelDelayMs=150', '-i', dir, '-o', slow]);
+  check(t, 'PNG folder, one frame of another size, slow model', s, slow, { code: 2, message: /f010\.png': 80x48 differs from the first frame's 64x48/, output: 'some' });
+  t.equal(outputState(slow).frames, 5, 'the 5 frames before it, though they were in flight when reading failed');
 });
 
 t.test('alpha input: kept and scaled by a native model; a float model says the output is opaque, and it is', async (t) => {

@@ -6,6 +6,7 @@
 export class Credit {
   private available: number;
   private readonly waiting: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
   private peak = 0;
 
   constructor(readonly capacity: number) {
@@ -49,6 +50,13 @@ export class Credit {
     this.available++;
     const next = this.waiting.shift();
     if (next) next();
+    if (this.inFlight === 0) for (const done of this.idleWaiters.splice(0)) done();
+  }
+
+  /** Resolves once no frame is in flight: every frame handed on has reached the sink. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   private take(): void {

@@ -6,6 +6,7 @@ import type { ReadOptions, Source } from '../sources/source.js';
 /**
  * The boundary between a pull-based source and the RxJS stream. The source yields only against
  * credits, so this never buffers more than the credit bound; unsubscribing stops the generator.
+ * A source that fails ends the stream only after the frames it gave before have been written.
  */
 export function fromSource(source: Source, read: ReadOptions): Observable<Frame> {
   return new Observable<Frame>((subscriber) => {
@@ -21,6 +22,11 @@ export function fromSource(source: Source, read: ReadOptions): Observable<Frame>
         }
         subscriber.complete();
       } catch (err) {
+        if (stopped) return;
+        // the frames read before the failure are still on their way to the sink: an error now would
+        // throw them away with it (RxJS ends every stage at once), so they are written first, then
+        // the run fails with the output holding every good frame (as ffmpeg's would)
+        await read.credit.idle();
         if (!stopped) subscriber.error(inStage('source', err));
       }
     })();
