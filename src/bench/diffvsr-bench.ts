@@ -38,11 +38,15 @@ const { values } = parseArgs({
     export: { type: 'string' },
     'rss-at': { type: 'string', default: '' },
     threads: { type: 'string', default: '1' },
+    /** Where ONNX Runtime computes: worker or main (what crossing threads costs); default: the runtime's choice per path. */
+    'ort-thread': { type: 'string' },
     out: { type: 'string' },
   },
 });
 
 if (!['both', 'frame', 'separate'].includes(values.path!)) throw new Error(`--path ${values.path}: both, frame or separate`);
+const ortThread = values['ort-thread'] as 'worker' | 'main' | undefined;
+if (ortThread !== undefined && !['worker', 'main'].includes(ortThread)) throw new Error(`--ort-thread ${ortThread}: worker or main`);
 const [h, w] = values.lr!.split('x').map(Number) as [number, number];
 const frames = Number(values.frames);
 const rssAt = new Set(values['rss-at']!.split(',').filter(Boolean).map(Number));
@@ -89,7 +93,7 @@ async function measure(frameGraph: boolean) {
   let runs = 0;
   const model = await loadModel(dir, {
     scale: 4,
-    session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
+    session: { device: { device: 'cpu' }, threads: Number(values.threads), ...(ortThread ? { thread: ortThread } : {}), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) },
     diffusion: {
       frameGraph,
       ...(frameGraph ? { preallocatedOutputs: values.fetches } : { fused: denoiser === 'fused' }),
@@ -140,6 +144,7 @@ const result = {
   hr: [4 * h, 4 * w],
   frames,
   graphs: values.export ? `export ${values.export}` : `interface graphs, ${values.channels} channels`,
+  ortThread: ortThread ?? 'the runtime\'s choice: main for the separate graphs, worker for the per-frame graph',
   paths,
   /** What the per-frame graph must move, MB: in = 2 LR frames + previous HR + noise, out = HR state + 8-bit frame. */
   pictureMb: Object.fromEntries(Object.entries(frameBytes).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 100) / 100])),
