@@ -65,9 +65,9 @@ t.test('tiling a history model: each tile gets back the state of the same tile, 
   t.ok(new Set(byFrame[0]!.map((c) => c.own)).size === tiles, 'the tiles differ, so a mix-up would show');
 });
 
-t.test('tiling refuses a model that cannot work on float RGB, naming it', async (t) => {
+t.test('tiling refuses a model that neither works on float RGB nor tiles its own planes, naming it', async (t) => {
   const nativeOnly = { ...new FingerprintModel(), id: 'native-only', layouts: ['native'] as const } as unknown as SrModel;
-  t.throws(() => new TiledModel(nativeOnly, { tile: 16, overlap: 4, log: silentLogger }), /native-only does not work on float RGB, so it cannot be tiled/);
+  t.throws(() => new TiledModel(nativeOnly, { tile: 16, overlap: 4, log: silentLogger }), /native-only works on neither float RGB nor planes it tiles itself, so it cannot be tiled/);
 });
 
 t.test('fallback: a fallback frame ends the primary model\'s history; it starts again on its next frame', async (t) => {
