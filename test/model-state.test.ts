@@ -11,7 +11,7 @@ import { Harness, INFO, RecordingModel, makeFrame } from './helpers/harness.js';
 
 /**
  * One owner of temporal state: the superResolve operator keeps what a model returns and hands it
- * back; tiling keeps one state per tile; a fallback frame ends the primary model's history.
+ * back; tiling keeps one state per tile; a fallback frame leaves the primary model's history as it was.
  */
 
 /** A history model whose state is a fingerprint of the pixels it was given; it records what it got back. */
@@ -70,7 +70,7 @@ t.test('tiling refuses a model that neither works on float RGB nor tiles its own
   t.throws(() => new TiledModel(nativeOnly, { tile: 16, overlap: 4, log: silentLogger }), /native-only works on neither float RGB nor planes it tiles itself, so it cannot be tiled/);
 });
 
-t.test('fallback: a fallback frame ends the primary model\'s history; it starts again on its next frame', async (t) => {
+t.test('fallback: a fallback frame leaves the primary model\'s history as it was; its next frame continues from it across the gap', async (t) => {
   const primary = new RecordingModel(2, true);
   const fallback = new RecordingModel(2, false);
   let clock = 1000;
@@ -90,6 +90,6 @@ t.test('fallback: a fallback frame ends the primary model\'s history; it starts 
   const seen = primary.windows.filter((w) => w.current >= 0);
   t.same(seen.map((w) => w.current), [0, 2, 3], 'frames 0, 2 and 3 by the primary model');
   t.same(fallback.windows.filter((w) => w.current >= 0).map((w) => w.current), [1], 'frame 1 by the fallback');
-  t.same(seen.map((w) => w.previousInput), [null, null, 2], 'frame 2 starts without history (frame 1 was never the primary\'s); frame 3 has frame 2\'s');
+  t.same(seen.map((w) => w.previousInput), [null, 0, 2], 'frame 2 gets frame 0\'s history (frame 1 was never the primary\'s: a gap, as a dropped frame); frame 3 has frame 2\'s');
   clock += 1;
 });
