@@ -163,6 +163,23 @@ t.test('without warm-up frames the chunk starts differ: the PSNR check catches i
   t.same(ptsList(out), singlePts, 'frames and pts are still all there');
 });
 
+t.test('an encoder MP4 does not take (ffv1), into Matroska: the chunks are NUT files, the joined file is whole and timed as the input', async (t) => {
+  const out = join(tmp, 'ffv1.mkv');
+  const r = await submit(out, ['--wait', '-c:v', 'ffv1']);
+  t.equal(r.code, 0, r.stderr);
+  const streams = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', out], { encoding: 'utf8' }).trim();
+  t.equal(streams, 'ffv1', 'ffv1 video');
+  const times = probe(out, 'v', 'pts_time').map(Number).sort((a, b) => a - b);
+  t.equal(times.length, FRAMES, `${FRAMES} frames`);
+  // Matroska keeps time in ms whatever the join asks for: packets must be rescaled to that
+  const span = times.at(-1)! - times[0]!;
+  t.ok(Math.abs(span - (FRAMES - 1) / 25) < 0.002, `the frames span ${span.toFixed(3)} s at 25 fps, as the input's`);
+  t.same(packetMd5s(out, 'a'), packetMd5s(single, 'a'), 'the audio packets copied once, unchanged');
+  const min = Math.min(...psnrPerFrame(out, single));
+  t.ok(min >= 45, `PSNR against the single run (lossless x264) ≥ 45 dB on every frame (lowest ${min.toFixed(2)} dB)`);
+  t.same(leftovers(), [], 'no temporary file or chunk folder left');
+});
+
 t.test('a worker killed with -9 mid-chunk: the chunk is redone on another, the job completes once', async (t) => {
   const out = join(tmp, 'killed.mp4');
   const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=40']);

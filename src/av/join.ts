@@ -93,6 +93,9 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
       throw new SinkError(`output '${opts.output}': cannot write ${opts.tempPath}: ${ffmpegReason(err)}`, { cause: err });
     }
 
+    // the time base the muxer settled on in writeHeader (Matroska's is 1 ms whatever was asked):
+    // packets are rescaled to it, or their times would be read in the wrong unit
+    const videoTb = pairOf(video.time_base);
     // the chunks' video packets, one file after the other, each checked to follow the one before
     let chunkIndex = 0;
     let current: Beamcoder.Demuxer = first;
@@ -104,7 +107,7 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
         const pkt = await current.read();
         if (pkt) {
           if (current.streams[pkt.stream_index]?.codecpar.codec_type !== 'video') continue;
-          retime(pkt, currentTb, outTb);
+          retime(pkt, currentTb, videoTb);
           const dts = valid(pkt.dts) ? pkt.dts : pkt.pts;
           if (lastDts !== undefined && valid(dts) && dts <= lastDts) {
             throw new SinkError(`join: chunk ${chunkIndex} (${opts.chunks[chunkIndex]}) ${firstOfChunk ? 'starts' : 'goes'} at dts ${dts}, not after ${lastDts}: chunks overlap or are out of order`);
@@ -152,7 +155,7 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
     let v = await nextVideo();
     let c = copyMap.size ? await nextCopy() : null;
     while (v || c) {
-      const takeVideo = v && (!c || seconds(v, outTb) <= seconds(c, pairOf(muxer.streams[c.stream_index]!.time_base)));
+      const takeVideo = v && (!c || seconds(v, videoTb) <= seconds(c, pairOf(muxer.streams[c.stream_index]!.time_base)));
       if (takeVideo) {
         v!.stream_index = video.index;
         await write(v!);

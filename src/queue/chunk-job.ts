@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { scanVideo } from '../av/scan.js';
+import { muxerForPath } from '../av/containers.js';
 import { rescale } from '../core/rational.js';
 import { PipelineError, UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -35,7 +36,7 @@ export interface ChunkRun {
   readonly token: string;
 }
 
-/** The pipeline of one chunk: its range of the input, the model, a NUT file of the input's timestamps. */
+/** The pipeline of one chunk: its range of the input, the model, a file of the input's timestamps (MP4 or NUT, as its name says). */
 export function chunkSpec(data: ChunkJobData, output: string): PipelineSpec {
   return {
     id: `${data.job}-c${data.plan.index}`,
@@ -44,7 +45,7 @@ export function chunkSpec(data: ChunkJobData, output: string): PipelineSpec {
     model: data.model,
     fallbackModel: DEFAULTS.fallbackModel,
     latencyBudgetMs: DEFAULTS.latencyBudgetMs,
-    outputs: [{ output, format: 'mp4', encoder: data.encoder, ...(data.pixelFormat ? { pixelFormat: data.pixelFormat } : {}), writeFrom: data.plan.writeFrom }],
+    outputs: [{ output, format: muxerForPath(data.file) ?? 'mp4', encoder: data.encoder, ...(data.pixelFormat ? { pixelFormat: data.pixelFormat } : {}), writeFrom: data.plan.writeFrom }],
     maxInFlight: data.maxInFlight,
     restart: { enabled: false, initialDelayMs: 0, maxDelayMs: 0, maxAttempts: 0 },
     overwrite: true,

@@ -64,7 +64,7 @@ export async function submitJob(connection: Redis, req: SubmitRequest): Promise<
       count: plans.length,
       plan,
       timeBase: scan.timeBase,
-      file: join(chunkDir, chunkFileName(plan.index)),
+      file: join(chunkDir, chunkFileName(plan.index, req.encoder.codec)),
       model: req.model,
       encoder: req.encoder,
       ...(req.pixelFormat ? { pixelFormat: req.pixelFormat } : {}),
