@@ -36,7 +36,7 @@ export interface ChunkRun {
   readonly token: string;
 }
 
-/** The pipeline of one chunk: its range of the input, the model, a file of the input's timestamps (MP4 or NUT, as its name says). */
+/** The pipeline of one chunk: its range of the input, the model, a file of the input's timestamps (MP4 or MOV, as its name says). */
 export function chunkSpec(data: ChunkJobData, output: string): PipelineSpec {
   return {
     id: `${data.job}-c${data.plan.index}`,

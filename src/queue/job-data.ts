@@ -55,12 +55,12 @@ export interface JoinResult {
 
 export const chunkJobId = (job: string, index: number): string => `${job}-c${index}`;
 /**
- * A chunk's file: MP4 for the encoders MP4 takes (libx264 by default), NUT for every other (ffv1,
- * prores, huffyuv...), which also keeps the input's time base exactly (Matroska would round
- * timestamps to 1 ms). Its extension names its container.
+ * A chunk's file: MP4 for the encoders MP4 takes (libx264 by default), MOV for the others (ffv1,
+ * huffyuv, utvideo, rawvideo, prores, dnxhd...). Both keep the encoder's pts and dts (NUT and
+ * Matroska store no dts) in the input's time base. Its extension names its container.
  */
-export const chunkFileName = (index: number, codec = 'libx264'): string => `chunk-${String(index).padStart(5, '0')}.${MP4_VIDEO.test(codec) ? 'mp4' : 'nut'}`;
-const MP4_VIDEO = /^(libx264|libx264rgb|libx265|libopenh264|h264_\w+|hevc_\w+|libaom-av1|libsvtav1|librav1e|av1_\w+|libvpx-vp9|mpeg4|libxvid)$/;
+export const chunkFileName = (index: number, codec = 'libx264'): string => `chunk-${String(index).padStart(5, '0')}.${MP4_VIDEO.test(codec) ? 'mp4' : 'mov'}`;
+const MP4_VIDEO = /^(libx264|libx264rgb|libx265|libopenh264|h264_\w+|hevc_\w+|libaom-av1|libsvtav1|librav1e|av1_\w+|libvpx-vp9|mpeg4|libxvid|mpeg2video|mjpeg)$/;
 
 /** A live pipeline held by one worker under the job's lock; another takes it over when the lock expires. */
 export const LIVE = 'live';
