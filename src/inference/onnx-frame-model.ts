@@ -59,7 +59,8 @@ export class OnnxFrameModel implements SrModel {
   private tracker?: ChangeTracker;
   /** Luma models under --tile/--max-memory: graph runs larger than this are cut into overlapping tiles. */
   private planeTiles?: { readonly tile: number; readonly overlap: number };
-  private grids = new Map<string, Tile[]>();
+  /** The tiles of the last size tiled (frames keep their size; a new size replaces it). */
+  private grid?: { readonly width: number; readonly height: number; readonly tiles: readonly Tile[] };
 
   private constructor(
     private readonly manifest: ModelManifest,
@@ -174,7 +175,6 @@ export class OnnxFrameModel implements SrModel {
   private async changeAware(tracker: ChangeTracker, frame: Float32Array, previous: PreviousFrame | undefined, current: Frame): Promise<Computed> {
     const { width, height } = current.info;
     const { channels, scale } = this;
-    const m = this.manifest;
     const w = width * scale;
     const h = height * scale;
     const usable = previous?.levels && previous.input.length === frame.length && previous.output.length === channels * w * h ? previous : undefined;
@@ -228,11 +228,9 @@ export class OnnxFrameModel implements SrModel {
     };
     const tiling = this.planeTiles;
     if (!tiling || (width <= tiling.tile && height <= tiling.tile)) return once(frame, history.input, history.output, width, height, stage);
-    const key = `${width}x${height}`;
-    let grid = this.grids.get(key);
-    if (!grid) this.grids.set(key, (grid = tileGrid(width, height, tiling.tile, tiling.overlap, scale)));
+    if (this.grid?.width !== width || this.grid.height !== height) this.grid = { width, height, tiles: tileGrid(width, height, tiling.tile, tiling.overlap, scale) };
     const blender = new TileBlender(width * scale, height * scale, 1);
-    for (const t of grid) {
+    for (const t of this.grid.tiles) {
       const box = { x: t.x, y: t.y, w: t.width, h: t.height };
       const part = await once(cropPlanes(frame, width, height, channels, box), cropPlanes(history.input, width, height, channels, box), cropPlanes(history.output, width, height, channels, box, scale), t.width, t.height, `${stage} (tile ${t.width}x${t.height} at ${t.x},${t.y})`);
       blender.add(part.output, t.x * scale, t.y * scale, t.weightX, t.weightY);
