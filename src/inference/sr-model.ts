@@ -39,8 +39,9 @@ export interface SrModel {
    * For models that cut their own graph runs into tiles instead of being tiled on float RGB by
    * TiledModel (a luma model: its Y in tiles, the chroma scaled whole by swscale): runs larger than
    * `tile` x `tile` input pixels become overlapping tiles, blended. Called before `configure`.
+   * Returns the multiple the tiles start at (tileSpans' `align`).
    */
-  tilePlanes?(tile: number, overlap: number): void;
+  tilePlanes?(tile: number, overlap: number): number;
   /** `layout`: one of `layouts`; the first when not given. */
   configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo>;
   /**

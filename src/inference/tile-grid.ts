@@ -9,14 +9,26 @@ export interface Span {
 /**
  * Tiles of `tile` pixels covering `length`, each overlapping the next by at least `overlap`. They
  * are spread evenly, so every tile has the same size (one graph shape) and no tile is a sliver.
+ * With `align` > 1 every tile starts at a multiple of it (a network that works on a coarser grid
+ * inside, such as causal-sr's half-resolution motion estimator, then sees each tile on the same
+ * grid as the whole frame); the tile is rounded down to a multiple of it, the last one, which
+ * ends at the edge, may be up to `align` - 1 pixels longer, and an overlap up to `align` - 1 shorter.
  */
-export function tileSpans(length: number, tile: number, overlap: number): Span[] {
+export function tileSpans(length: number, tile: number, overlap: number, align = 1): Span[] {
   if (length <= tile) return [{ start: 0, size: length }];
   if (overlap >= tile) throw new RangeError(`tile overlap ${overlap} must be smaller than the tile ${tile}`);
-  const count = Math.ceil((length - overlap) / (tile - overlap));
-  const step = (length - tile) / (count - 1);
+  const size = align > 1 ? Math.max(align, tile - (tile % align)) : tile;
+  if (overlap >= size) throw new RangeError(`tile overlap ${overlap} must be smaller than the tile ${size}`);
+  const count = Math.ceil((length - overlap) / (size - overlap));
+  const step = (length - size) / (count - 1);
   const spans: Span[] = [];
-  for (let i = 0; i < count; i++) spans.push({ start: Math.floor(i * step), size: tile });
+  for (let i = 0; i < count; i++) {
+    // the last tile ends at the edge exactly: i * step can fall a hair short of length - size in
+    // floating point (308 in tiles of 64: 7 * 34.857... = 243.99999...), which left a column uncovered
+    const at = i === count - 1 ? length - size : Math.floor(i * step);
+    const start = Math.floor(at / align) * align;
+    spans.push({ start, size: i === count - 1 ? length - start : size });
+  }
   return spans;
 }
 
@@ -64,10 +76,10 @@ export interface Tile {
   readonly weightY: Float32Array;
 }
 
-/** Every tile of a `width` x `height` frame, row by row. */
-export function tileGrid(width: number, height: number, tile: number, overlap: number, scale: number): Tile[] {
-  const xs = tileSpans(width, tile, overlap);
-  const ys = tileSpans(height, tile, overlap);
+/** Every tile of a `width` x `height` frame, row by row (`align`: see tileSpans). */
+export function tileGrid(width: number, height: number, tile: number, overlap: number, scale: number, align = 1): Tile[] {
+  const xs = tileSpans(width, tile, overlap, align);
+  const ys = tileSpans(height, tile, overlap, align);
   const weightX = xs.map((_, i) => featherWeights(xs, i, scale));
   const weightY = ys.map((_, i) => featherWeights(ys, i, scale));
   const tiles: Tile[] = [];

@@ -101,8 +101,10 @@ export class TiledModel implements SrModel {
     const tile = this.tile;
     if (this.planes) {
       if (tile !== undefined && (input.width > tile || input.height > tile)) {
-        this.inner.tilePlanes!(tile, this.overlap);
-        this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${this.gridFor(input.width, input.height).length} tiles of ${Math.min(tile, input.width)}x${Math.min(tile, input.height)} (overlap ${this.overlap}), in model ${this.id}`);
+        const align = this.inner.tilePlanes!(tile, this.overlap);
+        const tiles = tileGrid(input.width, input.height, tile, this.overlap, this.scale, align);
+        const sizes = [...new Set(tiles.map((t) => `${t.width}x${t.height}`))].join(', ');
+        this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${tiles.length} tiles of ${sizes} (overlap ${this.overlap}${align > 1 ? `, starting at multiples of ${align}` : ''}), in model ${this.id}`);
       }
       return this.inner.configure(input, layout);
     }
