@@ -126,7 +126,9 @@ async function submitHandler(args: SubmitArgs): Promise<void> {
         ...(args.inject ? { inject: parseInject(args.inject) } : {}),
       });
       process.stdout.write(`${s.id}\n`);
-      log.info(`job ${s.id}: ${s.frames} frames (${s.seconds.toFixed(1)} s) in ${s.chunks} chunks, queued on ${args.redis}`);
+      // chunks are cut at keyframes only: say so where that gave fewer than --chunk-seconds asked for
+      const fewer = s.chunks < Math.floor(s.seconds / args.chunkSeconds) ? ` (cut at keyframes only, and the input has ${s.keyframes} keyframe${s.keyframes === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s)` : '';
+      log.info(`job ${s.id}: ${s.frames} frames (${s.seconds.toFixed(1)} s) in ${s.chunks} chunk${s.chunks === 1 ? '' : 's'}${fewer}, queued on ${args.redis}`);
     if (args.wait) process.exitCode = await waitFor(args.redis, s.id, log, args.quiet);
     } finally {
       connection.disconnect();

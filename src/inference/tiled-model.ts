@@ -99,6 +99,7 @@ export class TiledModel implements SrModel {
   async configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo> {
     if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) this.tile = await this.tileForBudget(input, this.opts.maxMemoryBytes);
     const tile = this.tile;
+    if (tile !== undefined && input.width <= tile && input.height <= tile) this.opts.log.verbose(`${input.width}x${input.height} frames fit in one tile of ${tile}: not tiled`);
     if (this.planes) {
       if (tile !== undefined && (input.width > tile || input.height > tile)) {
         const align = this.inner.tilePlanes!(tile, this.overlap);
@@ -188,10 +189,10 @@ export class TiledModel implements SrModel {
 /** Throws a UsageError naming the option when tile, overlap or budget can't work. */
 export function checkTilingOptions(opts: Pick<TilingOptions, 'tile' | 'overlap' | 'maxMemoryBytes'>): void {
   const overlap = opts.overlap ?? DEFAULTS.tileOverlap;
-  if (!Number.isInteger(overlap) || overlap < 0) throw new UsageError(`--tile-overlap ${overlap}: must be a whole number of pixels, 0 or more`);
+  if (!Number.isInteger(overlap) || overlap < 0) throw new UsageError(`--tile-overlap ${Number.isNaN(overlap) ? '(not a number)' : overlap}: must be a whole number of pixels, 0 or more`);
   const tile = opts.tile;
   if (tile === undefined) return;
-  if (!Number.isInteger(tile) || tile < 1) throw new UsageError(`--tile ${tile}: must be a whole number of pixels`);
+  if (!Number.isInteger(tile) || tile < 1) throw new UsageError(`--tile ${Number.isNaN(tile) ? '(not a number)' : tile}: must be a whole number of pixels, 1 or more`);
   if (tile < 2 * overlap) throw new UsageError(`--tile ${tile}: must be at least twice the tile overlap (${overlap}); lower --tile-overlap or raise --tile`);
 }
 

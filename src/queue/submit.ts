@@ -37,6 +37,8 @@ const KEEP = { age: 7 * 24 * 3600 };
 export interface Submitted {
   readonly id: string;
   readonly chunks: number;
+  /** Keyframes in the input: chunks are cut only there. */
+  readonly keyframes: number;
   readonly frames: number;
   readonly seconds: number;
 }
@@ -108,7 +110,7 @@ export async function submitJob(connection: Redis, req: SubmitRequest): Promise<
     await flow.close();
   }
   const secs = (t: number, tb: Rational): number => (t * tb.num) / tb.den;
-  return { id, chunks: plans.length, frames: scan.pts.length, seconds: secs(scan.pts[scan.pts.length - 1]! - scan.pts[0]!, scan.timeBase) };
+  return { id, chunks: plans.length, keyframes: scan.keyframes.length, frames: scan.pts.length, seconds: secs(scan.pts[scan.pts.length - 1]! - scan.pts[0]!, scan.timeBase) };
 }
 
 export interface JobStatus {
