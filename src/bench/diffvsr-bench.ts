@@ -38,7 +38,7 @@ const { values } = parseArgs({
     export: { type: 'string' },
     'rss-at': { type: 'string', default: '' },
     threads: { type: 'string', default: '1' },
-    /** Where ONNX Runtime computes: worker or main (what crossing threads costs); default: the runtime's choice per path. */
+    /** Where the per-frame graph's ONNX Runtime computes: worker or main (what crossing threads costs; a live input gets worker); the separate graphs are always on the main thread. */
     'ort-thread': { type: 'string' },
     out: { type: 'string' },
   },
@@ -144,7 +144,7 @@ const result = {
   hr: [4 * h, 4 * w],
   frames,
   graphs: values.export ? `export ${values.export}` : `interface graphs, ${values.channels} channels`,
-  ortThread: ortThread ?? 'the runtime\'s choice: main for the separate graphs, worker for the per-frame graph',
+  ortThread: `per-frame graph: ${ortThread ?? 'main (the default)'}; separate graphs: main`,
   paths,
   /** What the per-frame graph must move, MB: in = 2 LR frames + previous HR + noise, out = HR state + 8-bit frame. */
   pictureMb: Object.fromEntries(Object.entries(frameBytes).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 100) / 100])),

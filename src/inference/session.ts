@@ -17,9 +17,9 @@ export interface SessionSettings {
   /** ONNX Runtime knobs the benchmark compares (src/bench/ort-settings.ts); the defaults are its choice. */
   readonly tuning?: SessionTuning;
   /**
-   * Where ONNX Runtime computes: on its own thread (the default; the main thread stays free for the
-   * live reader, decoding and encoding) or on the main thread, which run() then blocks (`make bench`
-   * measures both).
+   * Where ONNX Runtime computes: on the main thread (the default), which run() then blocks, or on a
+   * thread of its own, so that the main thread stays free meanwhile (live inputs: their reader must
+   * keep reading; buildPipeline asks for it).
    */
   readonly thread?: 'worker' | 'main';
   /** Told the wall time of every session.run, in ms (benchmarks). */
@@ -76,7 +76,7 @@ export class OnnxSession {
     for (;;) {
       try {
         const options = sessionOptions(providers, settings);
-        const session = settings.thread === 'main' ? await (model ? ort().InferenceSession.create(model, options) : ort().InferenceSession.create(path, options)) : await createThreadSession(model ?? path, options);
+        const session = settings.thread === 'worker' ? await createThreadSession(model ?? path, options) : await (model ? ort().InferenceSession.create(model, options) : ort().InferenceSession.create(path, options));
         return new OnnxSession(modelId, path, session, providers, settings.onRunTime);
       } catch (err) {
         const failed = providers[0];

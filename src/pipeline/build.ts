@@ -55,8 +55,9 @@ export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
  * compute runs on whole frames, so not inside tiles, and only for the primary model; its windows
  * change shape from frame to frame, which TensorRT engines (built per shape) do not take.
  */
-export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean): Promise<SrModel> {
-  const options = loadOptionsOf(spec, log);
+export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean, thread?: 'worker' | 'main'): Promise<SrModel> {
+  const base = loadOptionsOf(spec, log);
+  const options = thread ? { ...base, session: { ...base.session, thread } } : base;
   const changeAware = tiled && !spec.tiling && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined;
   const model = await loadModel(id, changeAware ? { ...options, changeThreshold: spec.changeThreshold } : options);
   return tiled && spec.tiling ? withModelTiling(model, id, options, { ...spec.tiling, log }) : model;
@@ -78,10 +79,14 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
     const sink = createSink({ ...o, stats, log });
     return o.writeFrom === undefined ? sink : new WarmupSink(sink, o.writeFrom);
   });
-  let model = await openModel(spec.model.id, spec.model, log, true);
+  // a live source cannot wait: its reader must run while a frame is inferred, so ONNX Runtime gets
+  // a thread of its own; a file or pipe waits for the pull, and crossing threads costs it 2-10%
+  // of its throughput on two cores (tensors copied, the cores shared with the decoder and encoder)
+  const thread = live ? 'worker' : 'main';
+  let model = await openModel(spec.model.id, spec.model, log, true, thread);
   if (spec.inject?.modelDelayMs) model = delayedModel(model, spec.inject.modelDelayMs);
   if (live && spec.live.policy === 'fallback') {
-    const fallback = await openModel(spec.fallbackModel, spec.model, log, false);
+    const fallback = await openModel(spec.fallbackModel, spec.model, log, false, thread);
     model = new FallbackModel(model, fallback, { budgetMs: spec.latencyBudgetMs, stats });
   }
   const inject = spec.inject && (spec.inject.delayMs || spec.inject.errorAfter !== undefined || spec.inject.eosAfter !== undefined);

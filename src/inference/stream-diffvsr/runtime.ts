@@ -116,9 +116,9 @@ export class StreamDiffVsrModel implements SrModel {
     const fused = pickFused(exp, options, settings);
     const names: GraphName[] = ['flow', 'warp_encode', ...(fused ? (['unet_step'] as const) : (['controlnet', 'unet'] as const)), 'tae_decode', 'tae_decode_temporal'];
     // the separate graphs hand each other about 1 GB a frame through JavaScript (latents, residuals,
-    // features): on the main thread, which then blocks for the frame, because crossing to ONNX
-    // Runtime's own thread would copy all of it (make bench-diffvsr: 535 → 930 ms a frame)
-    const graphs = new GraphSet(exp, names, settings.thread ? settings : { ...settings, thread: 'main' }, fp16, options.onRun);
+    // features): always on the main thread, which then blocks for the frame, because crossing to
+    // ONNX Runtime's own thread would copy all of it (make bench-diffvsr: 535 → 930 ms a frame)
+    const graphs = new GraphSet(exp, names, { ...settings, thread: 'main' }, fp16, options.onRun);
     const denoiser = new Denoiser(graphs, {
       schedule,
       textEmbedding: await readTextEmbedding(exp),
