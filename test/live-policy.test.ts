@@ -55,6 +55,20 @@ t.test('drop: a model slower than the source skips frames, counts them, keeps th
   t.ok(c.rssMb < 600, `memory stays bounded (peak RSS ${c.rssMb} MB)`);
 });
 
+t.test('drop with a real ONNX model: the reader keeps reading while a frame is inferred, so frames are dropped, not left in the socket', async (t) => {
+  // causal-sr x2 on 640x360 takes about 0.25 s a frame here: ten camera frames arrive meanwhile.
+  // With inference on the main thread the reader got about one packet per frame inferred (25 in,
+  // 2 dropped for 20 out; the rest waited in the socket, ever later); on its own thread, 127 in
+  const cam = await startRtspCamera({ size: '640x360', audio: false });
+  t.teardown(() => cam.server.stop());
+  const out = join(tmp, 'drop-onnx.mkv');
+  const r = await runCliAsync(['-i', cam.url, '-o', out, '--scale', '2', '--change-threshold', 'off', '--live-policy', 'drop', '--inject', 'eosAfter=20', '-c:v', 'ffv1', '-v']);
+  t.equal(r.code, 0, r.stderr);
+  const c = counts(r.stderr);
+  t.equal(c.out, 20, '20 frames written');
+  t.ok(c.in >= 2 * c.out && c.dropped >= c.in / 2, `the camera's frames were read and dropped as they came (${c.in} in, ${c.dropped} dropped, ${c.out} out)`);
+});
+
 t.test('fallback: every frame is kept at the full frame rate, the late ones through bicubic', async (t) => {
   const out = join(tmp, 'fallback.mkv');
   // the primary model takes 300 ms; a frame may take 450 ms from arrival to output
