@@ -5,7 +5,9 @@
  * frame inferred, the network backlog grows, and `--live-policy drop` falls seconds behind instead
  * of dropping. One worker thread per process hosts every session; its requests are served in
  * order, one at a time, as they were on the main thread. Tensors cross as copies (feeds) and
- * transferred buffers (results), so no caller's buffer is ever detached or shared.
+ * transferred buffers (results), so no caller's buffer is ever detached or shared. Pipelines with
+ * a live input ask for it (SessionSettings.thread, set in buildPipeline); files and pipes wait for
+ * the pull anyway and keep the main thread, which spares them the copies.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
