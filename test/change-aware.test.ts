@@ -1,7 +1,8 @@
 import t from 'tap';
 import { memoryLogger } from '../src/core/log.js';
 import { loadModel } from '../src/models/load.js';
-import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, pastePlanes } from '../src/inference/change-aware.js';
+import { CHANGE_DEFAULTS, ChangeTracker, pastePlanes } from '../src/inference/change-aware.js';
+import { cropPlanes } from '../src/inference/tile-pixels.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

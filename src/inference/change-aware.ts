@@ -14,13 +14,7 @@
  * field is wider: outside the windows its influence is what the threshold option's loss measures.
  */
 
-/** A rectangle in low-resolution pixels. */
-export interface Box {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-}
+import type { Box } from './tile-pixels.js';
 
 export interface ChangeWindow {
   /** The input the model runs on. */
@@ -284,24 +278,6 @@ export function blur3(src: Float32Array, width: number, height: number, channels
       const mid = c * plane + y * width;
       const down = c * plane + Math.min(height - 1, y + 1) * width;
       for (let x = 0; x < width; x++) out[mid + x] = (rows[up + x]! + rows[mid + x]! + rows[down + x]!) / 9;
-    }
-  }
-  return out;
-}
-
-/** `box` of planar `src` (`channels` planes of width x height), scaled by `scale`, as its own planar array. */
-export function cropPlanes(src: Float32Array, width: number, height: number, channels: number, box: Box, scale = 1): Float32Array {
-  const W = width * scale;
-  const x = box.x * scale;
-  const y = box.y * scale;
-  const w = box.w * scale;
-  const h = box.h * scale;
-  const plane = W * height * scale;
-  const out = new Float32Array(channels * w * h);
-  for (let c = 0, o = 0; c < channels; c++) {
-    for (let r = 0; r < h; r++, o += w) {
-      const start = c * plane + (y + r) * W + x;
-      out.set(src.subarray(start, start + w), o);
     }
   }
   return out;

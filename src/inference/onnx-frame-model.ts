@@ -12,9 +12,9 @@ import { checkGraphMatchesManifest } from './graph-check.js';
 import { TAIL_OUTPUTS, modelWithOutputTail } from './output-tail.js';
 import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
 import type { Logger } from '../core/log.js';
-import { CHANGE_DEFAULTS, ChangeTracker, cropPlanes, describeTotals, pastePlanes, updateReference, type ChangeState } from './change-aware.js';
+import { CHANGE_DEFAULTS, ChangeTracker, describeTotals, pastePlanes, updateReference, type ChangeState } from './change-aware.js';
 import { tileGrid, type Tile } from './tile-grid.js';
-import { TileBlender } from './tile-pixels.js';
+import { TileBlender, cropPlanes } from './tile-pixels.js';
 import { quantiseLevels } from '../core/levels.js';
 
 export { checkGraphMatchesManifest };

@@ -1,22 +1,26 @@
-/** Cutting planar RGB frames into tiles and blending upscaled tiles (RGB, or a luma model's Y) back into one frame. */
+/** Cutting planar frames (RGB, or a luma model's Y) into tiles and windows, and blending upscaled tiles back into one frame. */
 
-export interface Rect {
+/** A rectangle in low-resolution pixels. */
+export interface Box {
   readonly x: number;
   readonly y: number;
-  readonly width: number;
-  readonly height: number;
+  readonly w: number;
+  readonly h: number;
 }
 
-/** The pixels of `rect` from a planar RGB image of `width` x `height`. */
-export function cropPlanar(rgb: Float32Array, width: number, height: number, rect: Rect): Float32Array {
-  const plane = width * height;
-  const out = new Float32Array(3 * rect.width * rect.height);
-  let o = 0;
-  for (let c = 0; c < 3; c++) {
-    for (let y = rect.y; y < rect.y + rect.height; y++) {
-      const from = c * plane + y * width + rect.x;
-      out.set(rgb.subarray(from, from + rect.width), o);
-      o += rect.width;
+/** `box` of planar `src` (`channels` planes of width x height), scaled by `scale`, as its own planar array. */
+export function cropPlanes(src: Float32Array, width: number, height: number, channels: number, box: Box, scale = 1): Float32Array {
+  const W = width * scale;
+  const x = box.x * scale;
+  const y = box.y * scale;
+  const w = box.w * scale;
+  const h = box.h * scale;
+  const plane = W * height * scale;
+  const out = new Float32Array(channels * w * h);
+  for (let c = 0, o = 0; c < channels; c++) {
+    for (let r = 0; r < h; r++, o += w) {
+      const start = c * plane + (y + r) * W + x;
+      out.set(src.subarray(start, start + w), o);
     }
   }
   return out;

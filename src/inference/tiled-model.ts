@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import { measureMemoryPerPixel, type MemoryEstimate } from './memory-probe.js';
 import type { ModelState, ModelStep, SrModel } from './sr-model.js';
 import { tileGrid, type Tile } from './tile-grid.js';
-import { TileBlender, cropPlanar } from './tile-pixels.js';
+import { TileBlender, cropPlanes } from './tile-pixels.js';
 
 export interface TilingOptions {
   /** Tile side in input pixels (--tile); wins over maxMemoryBytes. */
@@ -173,7 +173,7 @@ export class TiledModel implements SrModel {
     const blender = new TileBlender(width * this.scale, height * this.scale);
     const rgb = rgbOf(frame);
     for (const [i, t] of grid.entries()) {
-      const crop = { ...frame, info: { ...frame.info, width: t.width, height: t.height }, rgb: cropPlanar(rgb, width, height, t) };
+      const crop = { ...frame, info: { ...frame.info, width: t.width, height: t.height }, rgb: cropPlanes(rgb, width, height, 3, { x: t.x, y: t.y, w: t.width, h: t.height }) };
       const step = await this.inner.upscale(crop, states[i]);
       next.push(step.state);
       blender.add(rgbOf({ ...crop, ...step.pixels }), t.x * this.scale, t.y * this.scale, t.weightX, t.weightY);
