@@ -15,6 +15,7 @@
  */
 
 import type { Box } from './tile-pixels.js';
+import { MOTION_GRID, alignDown } from './tile-grid.js';
 
 export interface ChangeWindow {
   /** The input the model runs on. */
@@ -251,11 +252,11 @@ export class ChangeTracker {
     return windows;
   }
 
-  /** The window that computes `paste`: `context` more input on each side, its origin even (the motion estimator's stride-2 grid stays the whole frame's). */
+  /** The window that computes `paste`: `context` more input on each side, its origin on the motion estimator's grid (MOTION_GRID). */
   private window(paste: Box): ChangeWindow {
     const { context } = this.settings;
-    const cx0 = Math.max(0, paste.x - context) & ~1;
-    const cy0 = Math.max(0, paste.y - context) & ~1;
+    const cx0 = alignDown(Math.max(0, paste.x - context), MOTION_GRID);
+    const cy0 = alignDown(Math.max(0, paste.y - context), MOTION_GRID);
     const cx1 = Math.min(this.width, paste.x + paste.w + context);
     const cy1 = Math.min(this.height, paste.y + paste.h + context);
     return { paste, compute: { x: cx0, y: cy0, w: cx1 - cx0, h: cy1 - cy0 } };

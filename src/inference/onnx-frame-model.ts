@@ -13,7 +13,7 @@ import { TAIL_OUTPUTS, modelWithOutputTail } from './output-tail.js';
 import { checkEngineWritten, checkRequiredInput, setUpProviders, withEnv, type ProviderSetup } from './tensorrt.js';
 import type { Logger } from '../core/log.js';
 import { CHANGE_DEFAULTS, ChangeTracker, describeTotals, pastePlanes, updateReference, type ChangeState } from './change-aware.js';
-import { tileGrid, type Tile } from './tile-grid.js';
+import { MOTION_GRID, tileGrid, type Tile } from './tile-grid.js';
 import { TileBlender, cropPlanes } from './tile-pixels.js';
 import { quantiseLevels } from '../core/levels.js';
 
@@ -210,7 +210,7 @@ export class OnnxFrameModel implements SrModel {
   tilePlanes(tile: number, overlap: number): number {
     if (this.channels !== 1) throw new Error(`model ${this.id}: only luma models tile their own planes; TiledModel tiles RGB ones`);
     this.planeTiles = { tile, overlap };
-    return PLANE_TILE_ALIGN;
+    return MOTION_GRID;
   }
 
   /**
@@ -229,7 +229,7 @@ export class OnnxFrameModel implements SrModel {
     };
     const tiling = this.planeTiles;
     if (!tiling || (width <= tiling.tile && height <= tiling.tile)) return once(frame, history.input, history.output, width, height, stage);
-    if (this.grid?.width !== width || this.grid.height !== height) this.grid = { width, height, tiles: tileGrid(width, height, tiling.tile, tiling.overlap, scale, PLANE_TILE_ALIGN) };
+    if (this.grid?.width !== width || this.grid.height !== height) this.grid = { width, height, tiles: tileGrid(width, height, tiling.tile, tiling.overlap, scale, MOTION_GRID) };
     const blender = new TileBlender(width * scale, height * scale, 1);
     for (const t of this.grid.tiles) {
       const box = { x: t.x, y: t.y, w: t.width, h: t.height };
@@ -285,14 +285,6 @@ export class OnnxFrameModel implements SrModel {
     return this.input;
   }
 }
-
-/**
- * Plane tiles start at even pixels: causal-sr's motion estimator works at half resolution (a
- * stride-2 convolution), and a tile at an odd pixel sees the picture on the other half of that grid,
- * so its flow, and the history warped by it, differ over the whole tile: 47 dB against the untiled
- * output in tiles of 141, 72 to 83 dB in even ones (a newcomer's trial on a 320x180 clip).
- */
-const PLANE_TILE_ALIGN = 2;
 
 function sameSizeOrZeros(planes: Float32Array | undefined, width: number, height: number, channels = 3): Float32Array {
   return planes && planes.length === channels * width * height ? planes : new Float32Array(channels * width * height);

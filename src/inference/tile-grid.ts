@@ -7,6 +7,19 @@ export interface Span {
 }
 
 /**
+ * The grid causal-sr's motion estimator works on: half resolution (a stride-2 convolution). A tile or
+ * window cut from a frame at an odd pixel sees the picture on the other half of that grid, so its
+ * flow, and the history warped by it, differ over the whole of it; cut at even pixels, it matches
+ * the whole frame's away from its edges.
+ */
+export const MOTION_GRID = 2;
+
+/** `v` rounded down to a multiple of `align`. */
+export function alignDown(v: number, align: number): number {
+  return Math.floor(v / align) * align;
+}
+
+/**
  * Tiles of `tile` pixels covering `length`, each overlapping the next by at least `overlap`. They
  * are spread evenly, so every tile has the same size (one graph shape) and no tile is a sliver.
  * With `align` > 1 every tile starts at a multiple of it (a network that works on a coarser grid
@@ -17,7 +30,7 @@ export interface Span {
 export function tileSpans(length: number, tile: number, overlap: number, align = 1): Span[] {
   if (length <= tile) return [{ start: 0, size: length }];
   if (overlap >= tile) throw new RangeError(`tile overlap ${overlap} must be smaller than the tile ${tile}`);
-  const size = align > 1 ? Math.max(align, tile - (tile % align)) : tile;
+  const size = Math.max(align, alignDown(tile, align));
   if (overlap >= size) throw new RangeError(`tile overlap ${overlap} must be smaller than the tile ${size}`);
   const count = Math.ceil((length - overlap) / (size - overlap));
   const step = (length - size) / (count - 1);
@@ -26,7 +39,7 @@ export function tileSpans(length: number, tile: number, overlap: number, align =
     // the last tile ends at the edge exactly: i * step can fall a hair short of length - size in
     // floating point (308 in tiles of 64: 7 * 34.857... = 243.99999...), which left a column uncovered
     const at = i === count - 1 ? length - size : Math.floor(i * step);
-    const start = Math.floor(at / align) * align;
+    const start = alignDown(at, align);
     spans.push({ start, size: i === count - 1 ? length - start : size });
   }
   return spans;
