@@ -75,18 +75,21 @@ t.test('each sequence is its own causal stream: the history starts empty in each
     vs.forEach((v, i) => ffmpeg(['-f', 'lavfi', '-i', `color=c=0x${v.toString(16).repeat(3)}:s=16x12`, '-frames:v', '1', '-pix_fmt', 'rgb24', join(inPath, seq, `${i}.png`)]));
   }
   const manifest = writeHistoryModel(join(tmp, 'models'));
-  const out = join(tmp, 'flat-out');
-  const r = runCli(['frames', '--in_path', inPath, '--out_path', out, '--model_id', manifest, '-q']);
-  t.equal(r.code, 0, r.stderr);
-  const level = (seq: string, i: number): number[] => {
-    const px = decodeRgb(join(out, 'flat', seq, `${i}.png`)).frames[0]!;
-    return [Math.min(...px), Math.max(...px)];
-  };
-  // out = 0.5 up(0.5 f + 0.5 prev_f) + 0.5 prev_out; no history: 0.25 f
-  t.same(level('s1', 0), [26, 26], 's1 frame 0: no history (0.25 x 104)');
-  t.same(level('s1', 1), [89, 89], 's1 frame 1: sees frame 0 (0.25 x 304 + 0.5 x 26)');
-  t.same(level('s2', 0), [16, 16], 's2 frame 0: history reset, not carried over from s1 (that would give 110.5)');
-  t.same(level('s2', 1), [39, 39], 's2 frame 1: sees s2 frame 0 (0.25 x 124 + 0.5 x 16)');
+  // change-aware compute (the default) and every frame computed whole are two paths through the model
+  for (const change of ['6', 'off']) {
+    const out = join(tmp, `flat-out-${change}`);
+    const r = runCli(['frames', '--in_path', inPath, '--out_path', out, '--model_id', manifest, '--change-threshold', change, '-q']);
+    t.equal(r.code, 0, r.stderr);
+    const level = (seq: string, i: number): number[] => {
+      const px = decodeRgb(join(out, 'flat', seq, `${i}.png`)).frames[0]!;
+      return [Math.min(...px), Math.max(...px)];
+    };
+    // out = 0.5 up(0.5 f + 0.5 prev_f) + 0.5 prev_out; no history: 0.25 f
+    t.same(level('s1', 0), [26, 26], `--change-threshold ${change}: s1 frame 0: no history (0.25 x 104)`);
+    t.same(level('s1', 1), [89, 89], `--change-threshold ${change}: s1 frame 1: sees frame 0 (0.25 x 304 + 0.5 x 26)`);
+    t.same(level('s2', 0), [16, 16], `--change-threshold ${change}: s2 frame 0: history reset, not carried over from s1 (that would give 110.5)`);
+    t.same(level('s2', 1), [39, 39], `--change-threshold ${change}: s2 frame 1: sees s2 frame 0 (0.25 x 124 + 0.5 x 16)`);
+  }
 });
 
 t.test("the reference's layout: the last component of in_path as written", async (t) => {
