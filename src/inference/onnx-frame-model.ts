@@ -132,11 +132,16 @@ export class OnnxFrameModel implements SrModel {
     const m = this.manifest;
     const w = width * this.scale;
     const h = height * this.scale;
-    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.tensor(rgb, width, height) };
-    if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.tensor(sameSizeOrZeros(previous?.input, width, height), width, height);
-    if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.tensor(sameSizeOrZeros(previous?.output, w, h), w, h);
+    const history = this.historyFor(previous, width, height);
     const stage = `frame ${current.index}`;
-    if (this.tail) return this.tailStep(await this.session.run(feeds, stage, Object.values(TAIL_OUTPUTS)), current, rgb, w, h);
+    if (this.tail) {
+      // a tailed graph is NCHW on [0,1] planes: the luma path's run, on three planes
+      const { output, levels } = await this.runPlanes(rgb, history, width, height, current, stage);
+      return { pixels: { layout: 'rgb-float', rgb: output, levels8: levels }, ...(this.usesHistory ? { state: { input: rgb, output } satisfies PreviousFrame } : {}) };
+    }
+    const feeds: Record<string, Ort.Tensor> = { [m.inputs.frame]: this.tensor(rgb, width, height) };
+    if (m.inputs.previousFrame) feeds[m.inputs.previousFrame] = this.tensor(history.input, width, height);
+    if (m.inputs.previousOutput) feeds[m.inputs.previousOutput] = this.tensor(history.output, w, h);
     const result = await this.session.run(feeds, stage);
     const out = result[m.output];
     const expected = tensorDims(m.layout, h, w);
@@ -154,15 +159,12 @@ export class OnnxFrameModel implements SrModel {
   private async upscaleLuma(current: Frame, previous: PreviousFrame | undefined, planes: LumaPlanes): Promise<ModelStep> {
     if (current.layout !== 'native') throw new Error(`frame ${current.index} is ${current.layout}, a luma model takes native pictures: the formats were not negotiated`);
     const { width, height } = current.info;
-    const m = this.manifest;
-    const w = width * this.scale;
-    const h = height * this.scale;
     const y = planes.read(current.picture);
     if (this.tracker) {
       const [{ levels, state: next }, scaled] = await Promise.all([this.changeAware(this.tracker, y, previous, current), planes.scaled(current.picture)]);
       return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, state: next };
     }
-    const history = { input: sameSizeOrZeros(previous?.input, width, height, 1), output: sameSizeOrZeros(previous?.output, w, h, 1) };
+    const history = this.historyFor(previous, width, height);
     const [{ output, levels }, scaled] = await Promise.all([this.runPlanes(y, history, width, height, current, `frame ${current.index}`), planes.scaled(current.picture)]);
     return { pixels: { layout: 'native', picture: planes.withLuma(scaled, levels) }, ...(this.usesHistory ? { state: { input: y, output } satisfies PreviousFrame } : {}) };
   }
@@ -184,7 +186,7 @@ export class OnnxFrameModel implements SrModel {
       return { output, levels: levels!, state: { input: usable!.input, output, levels: levels!, change } };
     }
     if (plan.kind === 'full') {
-      const history = { input: sameSizeOrZeros(previous?.input, width, height, channels), output: sameSizeOrZeros(previous?.output, w, h, channels) };
+      const history = this.historyFor(previous, width, height);
       const { output, levels } = await this.runPlanes(frame, history, width, height, current, `frame ${current.index}`);
       return { output, levels, state: { input: frame, output, levels, change } };
     }
@@ -243,15 +245,22 @@ export class OnnxFrameModel implements SrModel {
     return { output, levels };
   }
 
+  /**
+   * The previous input and output planes a whole-frame run feeds (zeros where there are none yet, or
+   * of another size), only for the inputs the graph has: a single-frame model gets empty ones.
+   */
+  private historyFor(previous: PreviousFrame | undefined, width: number, height: number): { input: Float32Array; output: Float32Array } {
+    const { inputs } = this.manifest;
+    const { channels, scale } = this;
+    return {
+      input: inputs.previousFrame ? sameSizeOrZeros(previous?.input, width, height, channels) : NO_PLANES,
+      output: inputs.previousOutput ? sameSizeOrZeros(previous?.output, width * scale, height * scale, channels) : NO_PLANES,
+    };
+  }
+
   /** The end-of-run line of change-aware compute: how much was skipped. */
   report(): string | undefined {
     return this.tracker ? describeTotals(this.tracker.totals) : undefined;
-  }
-
-  /** The output as the graph's tail gave it: clamped floats, their 8-bit levels, NaN checked. */
-  private tailStep(result: Record<string, Ort.Tensor>, current: Frame, input: Float32Array, w: number, h: number): ModelStep {
-    const { output, levels } = this.tailOutputs(result, current, w, h);
-    return { pixels: { layout: 'rgb-float', rgb: output, levels8: levels }, ...(this.usesHistory ? { state: { input, output } satisfies PreviousFrame } : {}) };
   }
 
   private tailOutputs(result: Record<string, Ort.Tensor>, current: Frame, w: number, h: number): { output: Float32Array; levels: Uint8Array } {
@@ -286,6 +295,8 @@ export class OnnxFrameModel implements SrModel {
   }
 }
 
-function sameSizeOrZeros(planes: Float32Array | undefined, width: number, height: number, channels = 3): Float32Array {
+const NO_PLANES = new Float32Array(0);
+
+function sameSizeOrZeros(planes: Float32Array | undefined, width: number, height: number, channels: number): Float32Array {
   return planes && planes.length === channels * width * height ? planes : new Float32Array(channels * width * height);
 }
