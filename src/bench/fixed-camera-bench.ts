@@ -7,11 +7,11 @@
  * nut, so the encoder does not hide the model's share) and PSNR-Y against the original frames
  * (crop 4, as `stream-sr eval --crop 4`). JSON to stdout and to --out.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../core/package-root.js';
+import { median, sh } from './timed-runs.js';
 import { RunStats } from '../core/stats.js';
 import { silentLogger } from '../core/log.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -48,12 +48,6 @@ mkdirSync(work, { recursive: true });
 const frames = Number(values.frames);
 const gt = join(work, `gt-${frames}.mkv`);
 const lr = join(work, `lr-x4-${frames}.mkv`);
-
-function sh(cmd: string, args: string[]): { ms: number; status: number | null; stderr: string } {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { ms: performance.now() - t0, status: r.status, stderr: r.stderr };
-}
 
 function must(r: { status: number | null; stderr: string }, what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed: ${r.stderr}`);
@@ -115,7 +109,6 @@ for (let i = 0; i < Number(values.repeat); i++) {
   for (const t of thresholds) changeAware.push(await streamSr(`change-${t}`, parseChangeThreshold(t)));
   runs.push({ full, changeAware, ffmpeg: await ffmpegBicubic() });
 }
-const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
 const full = median(runs.map((r) => r.full), (r) => r.fps);
 const ffmpeg = median(runs.map((r) => r.ffmpeg), (r) => r.fps);
 const changeAware = thresholds.map((t, k) => {

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../core/package-root.js';
+import { median, sh } from './timed-runs.js';
 import { RunStats } from '../core/stats.js';
 import { silentLogger } from '../core/log.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -40,12 +41,6 @@ const work = join(root, 'bench');
 mkdirSync(work, { recursive: true });
 const frames = Number(values.frames);
 const input = join(work, `input-320x180-${frames}.mkv`);
-
-function sh(cmd: string, args: string[]): { ms: number; status: number | null; stderr: string } {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { ms: performance.now() - t0, status: r.status, stderr: r.stderr };
-}
 
 if (!existsSync(input)) {
   const made = sh('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', input]);
@@ -129,7 +124,6 @@ function ffmpegBicubic() {
 // alternating runs, medians: a machine whose load changes during the bench treats both alike
 const runs: Array<{ ours: Awaited<ReturnType<typeof streamSr>>; ffmpeg: ReturnType<typeof ffmpegBicubic> }> = [];
 for (let i = 0; i < Number(values.repeat); i++) runs.push({ ours: await streamSr(values.model!), ffmpeg: ffmpegBicubic() });
-const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
 const ours = median(runs.map((r) => r.ours), (r) => r.fps);
 const ffmpeg = median(runs.map((r) => r.ffmpeg), (r) => r.fps);
 const learned = await streamSr(values['learned-model']!, Number(values['learned-frames']));
