@@ -168,7 +168,7 @@ export function fixedInputShape(height: number | undefined, width: number | unde
 /** --change-threshold: 'off' → undefined (every frame whole), else a number of 8-bit levels (0 or more). */
 export function parseChangeThreshold(value: string | number): number | undefined {
   if (value === 'off') return undefined;
-  const n = typeof value === 'number' ? value : /^[0-9]+(\.[0-9]+)?$/.test(value.trim()) ? Number(value) : NaN;
+  const n = typeof value === 'number' ? value : new RegExp(MODEL_OPTIONS.changeThreshold.pattern).test(value.trim()) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`--change-threshold ${value}: must be 'off' or a number of 8-bit levels (0 or more)`);
   return n;
 }
