@@ -39,13 +39,14 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     held++;
     lastTaken = Date.now();
     try {
-      return await process1(job, token);
+      return await handle(job, token);
     } finally {
       held--;
     }
   };
 
-  const process1 = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
+  /** One job, by kind: a chunk, a join, or a live pipeline. */
+  const handle = async (job: Job, token?: string): Promise<ChunkResult | JoinResult> => {
     if (job.name === CHUNK) {
       const data = job.data as ChunkJobData;
       const label = `job ${data.job} chunk ${data.plan.index + 1}/${data.count} (${describeSpan(data.plan, data.timeBase)})`;
