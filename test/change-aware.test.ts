@@ -138,8 +138,9 @@ t.test('the tracker: exact when nothing changed, windows around a change, whole 
   t.equal(p.kind, 'windows', 'one level changed: a window');
   if (p.kind === 'windows') {
     t.equal(p.windows.length, 1);
-    t.same(p.windows[0]!.paste, { x: 16, y: 8, w: 24, h: 24 }, 'the changed tile and 8 px around it (the convolutions\' receptive field) are pasted');
-    t.same(p.windows[0]!.compute, { x: 8, y: 0, w: 40, h: 40 }, 'computed with 8 px of context (clamped to the frame)');
+    // the tile at 24,16 and 6 px around it: six 3x3 convolutions from input to output
+    t.same(p.windows[0]!.paste, { x: 18, y: 10, w: 20, h: 20 }, 'the changed tile and 6 px around it (the convolutions\' receptive field) are pasted');
+    t.same(p.windows[0]!.compute, { x: 10, y: 2, w: 36, h: 36 }, 'computed with 8 px of context');
   }
   const blurred = new ChangeTracker(128, 96, 1, { ...CHANGE_DEFAULTS, threshold: 4, settle: 0 });
   t.equal(blurred.plan(b, a, { settle: s }).plan.kind, 'reuse', 'below the threshold: reused');
