@@ -149,6 +149,43 @@ t.test('the tracker: exact when nothing changed, windows around a change, whole 
   t.end();
 });
 
+t.test('under --tile the luma model stays change-aware: windows cut from the whole frame, frames computed whole in tiles', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stream-sr-change-tiled-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (threshold: string) => {
+    const out = join(dir, `tiled-${threshold}.mkv`);
+    const r = runCli(['-i', clip(), '-o', out, '-c:v', 'ffv1', '--change-threshold', threshold, '--tile', '72', '--tile-overlap', '16', '-v']);
+    t.equal(r.code, 0, r.stderr);
+    return { frames: decodeRgb(out).frames, stderr: r.stderr };
+  };
+  const full = run('off');
+  const changed = run('0');
+  t.match(changed.stderr, /tiling 128x96 into 4 tiles of 72x72 \(overlap 16, starting at multiples of 2\), in model causal-sr/, 'the frame is tiled');
+  t.match(changed.stderr, /→ causal-sr x4 fp32 change-aware \(threshold 0\) →/, 'and change-aware on the start line');
+  const report = /change-aware: .*/.exec(changed.stderr)?.[0] ?? '';
+  const idle = Number(/(\d+) of 22 frames without a model run/.exec(report)?.[1]);
+  t.ok(idle >= FRAMES - (BOX_TO + 1 + CHANGE_DEFAULTS.settle), `frames after the box stops and settles run no model: ${report}`);
+  t.equal(changed.frames.length, FRAMES, 'every frame written');
+  const far = (x: number, y: number) => x < 4 * (104 - 32) || y < 4 * (80 - 32);
+  for (let i = 0; i < FRAMES; i++) {
+    const all = diff(changed.frames[i]!, full.frames[i]!, () => true);
+    if (i < MOVING) t.equal(all.max, 0, `frame ${i} (moving): computed whole in the same tiles, identical`);
+    else if (i >= MOVING + CHANGE_DEFAULTS.settle) {
+      const d = diff(changed.frames[i]!, full.frames[i]!, far);
+      t.ok(d.max <= 3 && d.mean <= 0.02, `frame ${i}: where nothing changed, within 3 levels (mean 0.02) of tiled full compute (max ${d.max}, mean ${d.mean.toFixed(4)})`);
+    }
+  }
+  // an RGB history model is given float RGB tiles, each its own frame: no change-aware compute there
+  const rgbModel = writeHistoryModel(dir, 4, 'history-rgb', 3);
+  const rgbRun = (tile: string[]) => runCli(['-i', clip(), '-o', join(dir, `rgb-${tile.length}.mkv`), '--model', rgbModel, '-c:v', 'ffv1', '-v', ...tile]);
+  const whole = rgbRun([]);
+  t.match(whole.stderr, /history-rgb x4 change-aware \(threshold 6\)/, 'an RGB history model is change-aware on whole frames');
+  const tiles = rgbRun(['--tile', '72', '--tile-overlap', '16']);
+  t.equal(tiles.code, 0, tiles.stderr);
+  t.match(tiles.stderr, /tiling 128x96 into 4 tiles of 72x72/);
+  t.notMatch(tiles.stderr, /change-aware \(|change-aware:/, 'but not in RGB tiles');
+});
+
 t.test('change-aware compute is for history models: the start line says it, single-frame models run whole', async (t) => {
   const causal = await load(6);
   t.equal(causal.detail, 'fp32 change-aware (threshold 6)', 'causal-sr: on the start line, after its precision');

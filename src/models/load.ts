@@ -45,6 +45,17 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
 }
 
 /**
+ * Whether model `name` cuts its own planes into tiles under --tile and --max-memory (a luma ONNX model,
+ * see OnnxFrameModel.tilePlanes) rather than being given float RGB tiles by TiledModel: its frames stay
+ * whole, so change-aware compute still works on them.
+ */
+export async function tilesOwnPlanes(name: string, modelDirs?: readonly string[]): Promise<boolean> {
+  if (await findDiffVsrExport(name, modelDirs)) return false;
+  const manifest = await findModel(name, modelDirs);
+  return manifest.kind === 'image' && manifest.color === 'luma';
+}
+
+/**
  * The precision to load: the one asked for; on auto, the manifest's default (its first variant for
  * the scale) on the CPU, and fp32 where there is one on GPUs, whose providers run QDQ int8 graphs
  * without the CPU's integer kernels (TensorRT would want its own calibration).

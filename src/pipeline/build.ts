@@ -3,7 +3,7 @@ import type { Frame } from '../core/frame.js';
 import type { Logger } from '../core/log.js';
 import type { RunStats } from '../core/stats.js';
 import type { SrModel } from '../inference/sr-model.js';
-import { loadModel, type LoadModelOptions } from '../models/load.js';
+import { loadModel, tilesOwnPlanes, type LoadModelOptions } from '../models/load.js';
 import { withModelTiling } from '../models/measure-memory.js';
 import { FallbackModel } from '../models/fallback-model.js';
 import { delayedModel } from '../models/delayed-model.js';
@@ -52,13 +52,15 @@ export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
 
 /**
  * Loads model `id` as `spec` says, wrapped for tiling when `tiled` and the spec asks for it. Change-aware
- * compute runs on whole frames, so not inside tiles, and only for the primary model; its windows
- * change shape from frame to frame, which TensorRT engines (built per shape) do not take.
+ * compute runs on whole frames: under tiling only for a model that tiles its own planes (the windows
+ * are then cut from the whole frame, and tiled in turn where larger than a tile), not inside
+ * TiledModel's RGB tiles. Only for the primary model; its windows change shape from frame to frame,
+ * which TensorRT engines (built per shape) do not take.
  */
 export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean, thread?: 'worker' | 'main'): Promise<SrModel> {
   const base = loadOptionsOf(spec, log);
   const options = thread ? { ...base, session: { ...base.session, thread } } : base;
-  const changeAware = tiled && !spec.tiling && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined;
+  const changeAware = tiled && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined && (!spec.tiling || (await tilesOwnPlanes(id, spec.modelDirs)));
   const model = await loadModel(id, changeAware ? { ...options, changeThreshold: spec.changeThreshold } : options);
   return tiled && spec.tiling ? withModelTiling(model, id, options, { ...spec.tiling, log }) : model;
 }

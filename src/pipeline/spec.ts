@@ -32,7 +32,7 @@ export interface ModelSpec {
   readonly precision?: Precision;
   /** --tile / --max-memory: run the model on overlapping tiles (the primary model only). */
   readonly tiling?: TilingSettings;
-  /** --change-threshold: change-aware compute with this threshold in 8-bit levels; undefined: off. Not with tiling. */
+  /** --change-threshold: change-aware compute with this threshold in 8-bit levels; undefined: off. Under tiling, only for models that tile their own planes. */
   readonly changeThreshold?: number;
   /** Options of diffusion models (stream-diffvsr): steps, seed, scene-cut threshold. */
   readonly diffusion?: LoadModelOptions['diffusion'];
