@@ -180,6 +180,21 @@ t.test('ffv1 (which MP4 does not take) into Matroska: the job completes, the joi
   t.same(leftovers(), [], 'no temporary file or chunk folder left');
 });
 
+t.test('VP8 (which neither MP4 nor MOV takes) into Matroska: chunks in Matroska, the joined file whole and timed as the input', async (t) => {
+  const out = join(tmp, 'vp8.mkv');
+  const r = await submit(out, ['--wait', '-c:v', 'libvpx']);
+  t.equal(r.code, 0, r.stderr);
+  const streams = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', out], { encoding: 'utf8' }).trim();
+  t.equal(streams, 'vp8', 'VP8 video');
+  const times = probe(out, 'v', 'pts_time').map(Number).sort((a, b) => a - b);
+  t.equal(times.length, FRAMES, `${FRAMES} frames`);
+  const span = times.at(-1)! - times[0]!;
+  t.ok(Math.abs(span - (FRAMES - 1) / 25) < 0.002, `the frames span ${span.toFixed(3)} s at 25 fps, as the input's`);
+  const min = Math.min(...psnrPerFrame(out, single));
+  t.ok(min >= 30, `every frame decodes and resembles the single run (lowest ${min.toFixed(2)} dB at libvpx's default bitrate)`);
+  t.same(leftovers(), [], 'no temporary file or chunk folder left');
+});
+
 t.test('a worker killed with -9 mid-chunk: the chunk is redone on another, the job completes once', async (t) => {
   const out = join(tmp, 'killed.mp4');
   const { id, exit } = await submitInBackground(out, ['--inject', 'modelDelayMs=40']);

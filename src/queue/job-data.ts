@@ -57,9 +57,11 @@ export const chunkJobId = (job: string, index: number): string => `${job}-c${ind
 /**
  * A chunk's file: MP4 for the encoders MP4 takes (libx264 by default), MOV for the others (ffv1,
  * huffyuv, utvideo, rawvideo, prores, dnxhd...). Both keep the encoder's pts and dts (NUT and
- * Matroska store no dts) in the input's time base. Its extension names its container.
+ * Matroska store no dts) in the input's time base. VP8, which neither takes, goes to Matroska: it
+ * never reorders frames, so its dts are its pts. Its extension names its container.
  */
-export const chunkFileName = (index: number, codec = 'libx264'): string => `chunk-${String(index).padStart(5, '0')}.${MP4_VIDEO.test(codec) ? 'mp4' : 'mov'}`;
+export const chunkFileName = (index: number, codec = 'libx264'): string => `chunk-${String(index).padStart(5, '0')}.${MP4_VIDEO.test(codec) ? 'mp4' : NO_REORDER_VIDEO.test(codec) ? 'mkv' : 'mov'}`;
+const NO_REORDER_VIDEO = /^(libvpx|vp8_\w+)$/;
 const MP4_VIDEO = /^(libx264|libx264rgb|libx265|libopenh264|h264_\w+|hevc_\w+|libaom-av1|libsvtav1|librav1e|av1_\w+|libvpx-vp9|mpeg4|libxvid|mpeg2video|mjpeg)$/;
 
 /** A live pipeline held by one worker under the job's lock; another takes it over when the lock expires. */
