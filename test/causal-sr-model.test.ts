@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findModel } from '../src/models/registry.js';
@@ -175,6 +175,7 @@ function hasTorch(): boolean {
 t.test('smoke training: a few steps on generated images, exported, loads and runs through the registry', async (t) => {
   if (!hasTorch()) return t.skip(`${PYTHON} has no torch/torchvision/onnx (apt-get install python3-torch python3-torchvision python3-onnx)`);
   const work = mkdtempSync(join(tmpdir(), 'stream-sr-train-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const photos = ['mandelbrot=size=640x480', 'testsrc2=size=640x480', 'cellauto=size=640x480:rule=110', 'life=size=640x480:mold=10'].map((src, i) => {
     const name = `photo${i}.png`;
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', src, '-frames:v', '1', join(work, name)]);
@@ -197,6 +198,14 @@ t.test('smoke training: a few steps on generated images, exported, loads and run
   py('export.py', ['--x4', join(work, 'run4', 'last.pt'), '--x2', join(work, 'run2', 'last.pt'), '--out', join(work, 'models', 'smoke-sr'), '--int8', '--clips', join(work, 'clips'), '--calibration-clips', '4']);
   const manifest = JSON.parse(readFileSync(join(work, 'models', 'smoke-sr', 'model.json'), 'utf8'));
   t.same(manifest.variants.map((v: { scale: number; precision?: string }) => `x${v.scale} ${v.precision ?? 'fp32'}`), ['x2 fp32', 'x2 int8', 'x4 fp32', 'x4 int8'], 'fp32 listed first (the default), int8 beside it');
+  // training goes on from a committed graph: read back into a checkpoint, exported again, the same graph
+  py('onnx_init.py', ['--onnx', join(work, 'models', 'smoke-sr', 'smoke-sr-x4.onnx'), '--config', join(work, 'x4.json'), '--step', '2', '--out', join(work, 'again4.pt')]);
+  py('onnx_init.py', ['--onnx', join(work, 'models', 'smoke-sr', 'smoke-sr-x2.onnx'), '--config', join(work, 'x2.json'), '--out', join(work, 'again2.pt')]);
+  py('export.py', ['--x4', join(work, 'again4.pt'), '--x2', join(work, 'again2.pt'), '--out', join(work, 'again', 'smoke-sr')]);
+  for (const scale of [4, 2]) {
+    const name = `smoke-sr-x${scale}.onnx`;
+    t.ok(readFileSync(join(work, 'again', 'smoke-sr', name)).equals(readFileSync(join(work, 'models', 'smoke-sr', name))), `x${scale}: onnx_init.py then export.py gives the graph back byte for byte`);
+  }
   const input = clips.numbered();
   for (const scale of [4, 2]) {
     for (const precision of ['int8', 'fp32']) {

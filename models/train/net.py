@@ -81,9 +81,12 @@ def bicubic_phase_weights(scale, a=-0.6, channels=3):
 class CausalSR(nn.Module):
     """`channels`: 3 for RGB, 1 for luma (Y in, Y out: the pipeline scales chroma with swscale)."""
 
-    def __init__(self, scale=4, ch=32, body=4, flow_ch=16, hist_ch=12, history=True, warp_at='lr', channels=3):
+    def __init__(self, scale=4, ch=32, body=4, flow_ch=16, hist_ch=12, history=True, warp_at='lr', channels=3, mismatch=False):
         super().__init__()
         self.scale, self.history, self.warp_at, self.channels = scale, history, warp_at, channels
+        # mismatch: the head also sees |current LR - previous LR warped by the flow|, where the flow
+        # is wrong (occlusions, a pan that sped up) or the scene changed, so it can discount the history there
+        self.mismatch = mismatch and history
         c = channels
         self.last_flow = None  # the flow of the last forward, for the training's motion loss
         s2 = scale * scale
@@ -92,7 +95,7 @@ class CausalSR(nn.Module):
             # space-to-depth of the previous output and a 1x1 mix in one strided convolution: reads the HR
             # frame once, and the warp then moves hist_ch LR channels instead of 3 HR ones
             self.fold = nn.Conv2d(c, hist_ch, scale, stride=scale)
-        self.head = nn.Conv2d(c + (hist_ch if history else 0), ch, 3, padding=1)
+        self.head = nn.Conv2d(c + (hist_ch if history else 0) + (c if self.mismatch else 0), ch, 3, padding=1)
         self.body = nn.ModuleList(nn.Conv2d(ch, ch, 3, padding=1) for _ in range(body))
         self.tail = nn.Conv2d(ch, c * s2, 3, padding=1)
         # the skip: exact bicubic (Keys a=-0.6 as ffmpeg, edge replicated), every output phase of each
@@ -122,6 +125,8 @@ class CausalSR(nn.Module):
                 feats.append(self.fold(warp_hr(prev_out, flow, s)))
             else:
                 feats.append(warp(self.fold(prev_out), flow))  # centring is in fold's bias
+            if self.mismatch:
+                feats.append((cur - warp(prev_frame - 0.5, flow)).abs())
         x = lrelu(self.head(torch.cat(feats, 1)))
         for conv in self.body:
             x = lrelu(conv(x))
