@@ -5,6 +5,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { clips } from './helpers/media.js';
 import { shell, startCli } from './helpers/cli.js';
 import { framesReported, nativeCrash, outputState, ownMessages } from './helpers/reliability.js';
@@ -100,6 +101,15 @@ t.test('a reader that closes the pipe (EPIPE): exit 0, no message, no crash', as
   t.match(r.stderr, /exit=0/);
   t.same(ownMessages(r.stderr), [], 'nothing said');
   t.notMatch(r.stderr, /SIGSEGV|Segmentation/);
+});
+
+t.test('a reader that closes stderr: the run goes on, exit 0, every frame written', async (t) => {
+  const out = join(tmp, 'stderr-closed.mkv');
+  // the progress line keeps writing to the closed pipe: EPIPE on stderr must not end the run
+  const r = shell(`$CLI -i ${clips.long()} -o ${out} -c:v ffv1 --scale 2 --model bicubic 2>&1 | head -c 10 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`);
+  t.match(r.stdout.toString(), /exit=0/);
+  const frames = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-select_streams', 'v', '-of', 'csv=p=0', out], { encoding: 'utf8' }).trim();
+  t.equal(frames, '300', 'all 300 frames of the clip in a file ffprobe reads to the end');
 });
 
 t.test('a slow reader on a long clip: frames in flight bounded, RSS level', async (t) => {

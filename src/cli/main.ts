@@ -19,8 +19,10 @@ const yargs = createRequire(import.meta.url)('yargs') as typeof yargsEsm;
 // before anything native is loaded: stdout carries the stream and nothing else
 if (writesStreamToStdout(hideBin(process.argv))) moveStdoutAside();
 
-// Downstream closed our stderr or stdout: nothing left to tell anyone.
+// Downstream closed our stderr or stdout: nothing left to tell anyone, but the run goes on, so the
+// output is still written whole (`stream-sr ... 2>&1 | head -1` must not cut the file short).
 process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 await yargs(normaliseArgv(hideBin(process.argv)))
   .scriptName('stream-sr')
