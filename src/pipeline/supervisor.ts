@@ -76,7 +76,7 @@ export class SupervisedPipeline {
   /** Recent rates, latency, drops and log lines, for the console. */
   readonly history = new PipelineHistory();
   /** The latest before/after pictures, taken only while someone asks for them. */
-  readonly preview = new PreviewStore((msg) => Boolean(this.worker?.connected && this.worker.send(msg)));
+  readonly preview = new PreviewStore((msg) => Boolean(this.worker && post(this.worker, msg)));
 
   constructor(
     readonly spec: PipelineSpec,
@@ -204,7 +204,7 @@ export class SupervisedPipeline {
     // timestamps continue where the previous run's output ended (HLS players and muxers downstream
     // see one timeline; the playlist marks the seam with #EXT-X-DISCONTINUITY)
     const spec: PipelineSpec = { ...this.spec, live: { ...this.spec.live, timelineStartUs: this.outputEndUs } };
-    worker.send({ type: 'start', spec, replaceOutputs: automatic } satisfies ToWorker);
+    post(worker, { type: 'start', spec, replaceOutputs: automatic } satisfies ToWorker);
   }
 
   private finished(ended: Extract<FromWorker, { type: 'ended' }> | undefined, code: number | null, signal: NodeJS.Signals | null): void {
@@ -239,7 +239,7 @@ export class SupervisedPipeline {
       return;
     }
     this.setState('stopping');
-    worker.send({ type: 'stop' } satisfies ToWorker);
+    post(worker, { type: 'stop' } satisfies ToWorker);
     const grace = setTimeout(() => worker.kill('SIGKILL'), STOP_GRACE_MS);
     await this.exited;
     clearTimeout(grace);
@@ -247,6 +247,18 @@ export class SupervisedPipeline {
 
   /** Finalizes at once, dropping frames in flight (a second Ctrl-C). */
   abort(): void {
-    if (this.worker?.connected) this.worker.send({ type: 'abort' } satisfies ToWorker);
+    if (this.worker) post(this.worker, { type: 'abort' } satisfies ToWorker);
   }
+}
+
+/**
+ * Sends `msg` to a pipeline's process unless its channel is closed; false if not sent. A process
+ * that ends as the message goes out (a failing pipeline between restarts, when SIGTERM comes) fails
+ * the send with EPIPE: the callback takes that error, which would otherwise be an unhandled 'error'
+ * event that ends `serve` itself, and the process's 'exit' handler reports the end as usual.
+ */
+function post(worker: ChildProcess, msg: ToWorker): boolean {
+  if (!worker.connected) return false;
+  worker.send(msg, () => undefined);
+  return true;
 }
