@@ -66,7 +66,7 @@ async function regressionRuns(): Promise<Array<{ name: string; args: string[] }>
 
 t.test('the committed model loads through the registry: luma, x4 and x2 with history', async (t) => {
   const m = await findModel(MODEL);
-  t.equal(m.kind, 'image');
+  t.equal(m.kind, 'frame-graph');
   t.equal(m.color, 'luma', 'a luma model (Y only, chroma by swscale)');
   t.equal(m.history, true);
   t.same([...new Set(m.variants.map((v) => v.scale))].sort(), [2, 4]);

@@ -9,7 +9,7 @@ import { findModel, searchPath } from '../src/models/registry.js';
 const good = {
   format: 'stream-sr-model/1',
   id: 'm',
-  kind: 'image',
+  kind: 'frame-graph',
   variants: [{ scale: 4, file: 'm.onnx' }],
   inputs: { frame: 'input' },
   output: 'output',
@@ -37,8 +37,15 @@ t.test('every bad field is named', async (t) => {
     [{ ...good, history: true }, /'history' is true but 'inputs' names neither/],
     [{ ...good, output: undefined }, /missing field 'output'/],
     [{ ...good, variants: [{ scale: 4, file: 'x', precision: 'int4' }] }, /variants\[0\]: field 'precision' must be 'fp32' or 'int8'/],
+    [{ ...good, kind: 'video' }, /field 'kind' must be 'frame-graph' or 'stream-diffvsr', got "video"/],
+    [{ ...good, kind: 'toString' }, /field 'kind' must be 'frame-graph'/],
   ];
   for (const [json, pattern] of cases) t.throws(() => parseManifest(json, 'x/model.json'), pattern);
+});
+
+t.test("kind 'image', as manifests written before 'frame-graph' call it, reads as 'frame-graph'", async (t) => {
+  t.equal(parseManifest({ ...good, kind: 'image' }, '/m/model.json').kind, 'frame-graph');
+  t.equal(parseManifest({ ...good, kind: 'stream-diffvsr' }, '/m/model.json').kind, 'stream-diffvsr');
 });
 
 t.test('precision: the first variant listed for a scale is the default; auto picks fp32 on GPUs', async (t) => {

@@ -38,7 +38,7 @@ function tinyModel(scale: number, spec: GraphSpec = {}): Uint8Array {
 function writeModel(dir: string, id: string, manifest: Record<string, unknown>, files: Record<string, Uint8Array>): string {
   mkdirSync(join(dir, id), { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, id, name), bytes);
-  const json = { format: 'stream-sr-model/1', id, kind: 'image', variants: [{ scale: 2, file: 'm.onnx' }], inputs: { frame: 'x' }, output: 'y', layout: 'NCHW', range: [0, 1], history: false, ...manifest };
+  const json = { format: 'stream-sr-model/1', id, kind: 'frame-graph', variants: [{ scale: 2, file: 'm.onnx' }], inputs: { frame: 'x' }, output: 'y', layout: 'NCHW', range: [0, 1], history: false, ...manifest };
   writeFileSync(join(dir, id, 'model.json'), JSON.stringify(json));
   return join(dir, id, 'model.json');
 }

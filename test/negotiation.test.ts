@@ -155,7 +155,7 @@ t.test('NaN in a model output is an error naming the model and the frame, not a 
   g.op('Sqrt', [g.op('Sub', [up, g.constant('two', 'float32', [], [2])])], {}, 'output'); // sqrt(x − 2): NaN for every pixel
   g.output('output', 'float32', [1, 3, 'oh', 'ow']);
   writeFileSync(join(dir, 'nan-x4.onnx'), encodeModel(g));
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'stream-sr-model/1', id: 'nan-test', kind: 'image', variants: [{ scale: 4, file: 'nan-x4.onnx' }], inputs: { frame: 'input' }, output: 'output', layout: 'NCHW', range: [0, 1], history: false }));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'stream-sr-model/1', id: 'nan-test', kind: 'frame-graph', variants: [{ scale: 4, file: 'nan-x4.onnx' }], inputs: { frame: 'input' }, output: 'output', layout: 'NCHW', range: [0, 1], history: false }));
   const r = runCli(['-i', clip('nan.mkv', 'yuv420p', BT709_TV), '-o', out('nan-x4.mkv'), '--model', join(dir, 'model.json'), '-y']);
   t.equal(r.code, 1, 'a runtime failure: exit 1');
   t.match(r.stderr, /model nan-test gave NaN in frame 0/, 'names the model and the frame');

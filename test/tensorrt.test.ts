@@ -13,7 +13,7 @@ import { runCli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-trt-'));
 const manifest = parseManifest(
-  { format: 'stream-sr-model/1', id: 'esrgan-slim', kind: 'image', variants: [{ scale: 4, file: 'x.onnx' }], inputs: { frame: 'input' }, output: 'output', layout: 'NCHW', range: [0, 255], history: false },
+  { format: 'stream-sr-model/1', id: 'esrgan-slim', kind: 'frame-graph', variants: [{ scale: 4, file: 'x.onnx' }], inputs: { frame: 'input' }, output: 'output', layout: 'NCHW', range: [0, 255], history: false },
   '/m/esrgan-slim/model.json',
 );
 const historyManifest = parseManifest(

@@ -121,7 +121,7 @@ t.test('tiled and untiled runs of a real Vid4 frame agree (bicubic and every ins
   const ids = ['bicubic'];
   for (const id of installed.filter((x) => x !== 'bicubic')) {
     const m = await findModel(id);
-    if (m.kind !== 'image' || !m.variants.some((v) => v.scale === 4)) t.comment(`${id}: kind ${m.kind}, not an x4 per-frame image model here: skipped`);
+    if (m.kind !== 'frame-graph' || !m.variants.some((v) => v.scale === 4)) t.comment(`${id}: kind ${m.kind}, not an x4 frame graph here: skipped`);
     else if (m.color === 'luma') t.comment(`${id}: a luma model, tiling its own planes (its own test below): skipped here`);
     else ids.push(id);
   }

@@ -46,7 +46,7 @@ def manifest(model_id, variants, checkpoints, license_text, description, color, 
     return {
         'format': 'stream-sr-model/1',
         'id': model_id,
-        'kind': 'image',
+        'kind': 'frame-graph',
         'description': description,
         # where a scale has several precisions, the first listed is the default
         'variants': [{'scale': s, 'file': f, **({'precision': p} if p != 'fp32' or int8 else {})} for s, f, p in variants],

@@ -22,7 +22,7 @@ export async function buildBicubic(modelsDir: string): Promise<string> {
   const manifest = {
     format: 'stream-sr-model/1',
     id: 'bicubic',
-    kind: 'image',
+    kind: 'frame-graph',
     description: "Bicubic interpolation (Keys a = -0.6, as ffmpeg's scale=flags=bicubic); the baseline every model is measured against",
     variants,
     inputs: { frame: 'input' },

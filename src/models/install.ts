@@ -42,7 +42,7 @@ export async function writeManifest(dir: string, entry: CatalogEntry, variants: 
   const manifest = {
     format: 'stream-sr-model/1',
     id: entry.id,
-    kind: 'image',
+    kind: 'frame-graph',
     description: entry.description,
     variants,
     inputs: { frame: 'input' },

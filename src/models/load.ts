@@ -26,7 +26,7 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
   if (diffvsr) return StreamDiffVsrModel.load(diffvsr, opts.scale, opts.session, opts.diffusion);
   const manifest = await findModel(name, opts.modelDirs);
   switch (manifest.kind) {
-    case 'image': {
+    case 'frame-graph': {
       const native = manifest.extra.native;
       // a filter swscale runs on the decoded pictures, with its ONNX graph for float RGB pipelines
       if (typeof native === 'string' && native.startsWith('swscale:')) {
@@ -52,7 +52,7 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
 export async function tilesOwnPlanes(name: string, modelDirs?: readonly string[]): Promise<boolean> {
   if (await findDiffVsrExport(name, modelDirs)) return false;
   const manifest = await findModel(name, modelDirs);
-  return manifest.kind === 'image' && manifest.color === 'luma';
+  return manifest.kind === 'frame-graph' && manifest.color === 'luma';
 }
 
 /**

@@ -3,6 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../core/errors.js';
 
 export type Precision = 'fp32' | 'int8';
+export type ModelKind = 'frame-graph' | 'stream-diffvsr';
+/** Manifests written before 'frame-graph' was named call it 'image' (a video model is not an image model). */
+const KIND_ALIASES: Readonly<Record<string, ModelKind>> = { 'frame-graph': 'frame-graph', image: 'frame-graph', 'stream-diffvsr': 'stream-diffvsr' };
 export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
 /** One ONNX file of a model, for one scale factor (and one precision, where a model ships several). */
@@ -28,7 +31,7 @@ export interface ModelInputs {
  * `models/<id>/model.json`: what a model is and how to feed it.
  *
  * ```json
- * { "format": "stream-sr-model/1", "id": "bicubic", "kind": "image",
+ * { "format": "stream-sr-model/1", "id": "bicubic", "kind": "frame-graph",
  *   "variants": [{ "scale": 4, "file": "bicubic-x4.onnx" }],
  *   "inputs": { "frame": "input" }, "output": "output",
  *   "layout": "NCHW", "range": [0, 1], "history": false }
@@ -37,8 +40,11 @@ export interface ModelInputs {
 export interface ModelManifest {
   readonly format: 'stream-sr-model/1';
   readonly id: string;
-  /** 'image': one ONNX graph per scale; 'stream-diffvsr': the diffusion runtime's graph set. */
-  readonly kind: 'image' | 'stream-diffvsr';
+  /**
+   * 'frame-graph': one ONNX graph per scale from a frame (and, for history models, its one-frame
+   * window) to the upscaled frame; 'stream-diffvsr': the diffusion runtime's graph set.
+   */
+  readonly kind: ModelKind;
   readonly description?: string;
   readonly variants: readonly ModelVariant[];
   readonly inputs: ModelInputs;
@@ -99,7 +105,7 @@ export function parseManifest(json: Json, path: string): ModelManifest {
   const dir = dirname(resolve(path));
   const format = field(json, 'format', path, (v): v is 'stream-sr-model/1' => v === 'stream-sr-model/1', "'stream-sr-model/1'");
   const id = field(json, 'id', path, isString, 'a model id');
-  const kind = field(json, 'kind', path, (v): v is 'image' | 'stream-diffvsr' => v === 'image' || v === 'stream-diffvsr', "'image' or 'stream-diffvsr'");
+  const kind = KIND_ALIASES[field(json, 'kind', path, (v): v is string => typeof v === 'string' && Object.hasOwn(KIND_ALIASES, v), "'frame-graph' or 'stream-diffvsr'")]!;
   const variantsRaw = field(json, 'variants', path, (v): v is unknown[] => Array.isArray(v) && v.length > 0, 'a non-empty list of { scale, file }');
   const variants = variantsRaw.map((v, i) => {
     const where = `${path} variants[${i}]`;

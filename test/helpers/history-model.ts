@@ -26,7 +26,7 @@ export function writeHistoryModel(dir: string, scale = 4, id = 'history-test', c
   const manifest = {
     format: 'stream-sr-model/1',
     id,
-    kind: 'image',
+    kind: 'frame-graph',
     variants: [{ scale, file: `${id}-x${scale}.onnx` }],
     inputs: { frame: 'frame', previousFrame: 'prev_frame', previousOutput: 'prev_output' },
     output: 'output',
