@@ -121,7 +121,7 @@ bench-cluster: models
 # Quality table for the README: PSNR-Y / SSIM-Y / flicker and s/frame of each model on Vid4 x4
 # (bench/quality.md, .json), and bench/quality.html: per-frame charts and full-size crops of each model.
 # Models that are not installed are listed as missing.
-QUALITY_MODELS ?= bicubic,causal-sr,esrgan-slim,esrgan-medium,realesr-general-x4v3
+QUALITY_MODELS ?= bicubic,causal-sr@fp32,causal-sr@int8,esrgan-slim,esrgan-medium,realesr-general-x4v3
 quality: models
 	@mkdir -p bench
 	nice -n 10 $(NODE) dist/src/bench/quality.js --models $(QUALITY_MODELS) --out bench/quality
@@ -138,8 +138,9 @@ train-data:
 
 # Round 1 and 2 (RGB): x4, then motion pretraining with the warp loss, then the previous output
 # warped at HR; x2 from round 1's x4. Round 3 (luma, the shipped model): the RGB networks converted
-# exactly to luma (luma_init.py), trained on Y with the compressed LR in the mix, exported with int8
-# graphs as the default (export.py --int8: calibrated on the training clips).
+# exactly to luma (luma_init.py), trained on Y with the compressed LR in the mix; round 3b fine-tunes
+# the x2. Exported with int8 graphs (export.py --int8: calibrated on the training clips); the x4's is
+# auto's pick on CPUs with 8-bit dot products (--int8-auto-on 4: faster there, within 0.05 dB).
 train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4.json --run $(TRAIN_RUNS)/x4
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-motion-ft.json --run $(TRAIN_RUNS)/x4ft --init $(TRAIN_RUNS)/x4/best.pt
@@ -150,7 +151,8 @@ train-model: train-data
 	$(TRAIN_PY) models/train/luma_init.py --onnx $(TRAIN_RUNS)/rgb/causal-sr-x2.onnx --config models/train/configs/x2-luma.json --out $(TRAIN_RUNS)/luma-init-x2.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-luma.json --run $(TRAIN_RUNS)/x4luma --init $(TRAIN_RUNS)/luma-init-x4.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma.json --run $(TRAIN_RUNS)/x2luma --init $(TRAIN_RUNS)/luma-init-x2.pt --init $(TRAIN_RUNS)/luma-init-x4.pt:motion.
-	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2luma/best.pt --out models/causal-sr --int8
+	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma-ft.json --run $(TRAIN_RUNS)/x2lumaft --init $(TRAIN_RUNS)/x2luma/best.pt
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2lumaft/best.pt --out models/causal-sr --int8 --int8-auto-on 4
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node

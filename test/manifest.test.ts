@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, readManifest, variantFor } from '../src/models/manifest.js';
 import { precisionFor } from '../src/models/load.js';
+import { cpuFeaturesFrom } from '../src/inference/cpu-features.js';
+import { memoryLogger, silentLogger } from '../src/core/log.js';
 import { findModel, searchPath } from '../src/models/registry.js';
 
 const good = {
@@ -55,10 +57,37 @@ t.test('precision: the first variant listed for a scale is the default; auto pic
   t.equal(variantFor(m, 2).precision, 'fp32', 'no precision field: fp32');
   t.throws(() => variantFor(m, 2, 'int8'), /model m has no int8 x2 variant \(it has fp32\)/);
   t.throws(() => variantFor(m, 3), /model m has no x3 variant \(it has x4, x2\)/);
-  const session = (device: 'cpu' | 'cuda') => ({ device: { device } }) as never;
+  const session = (device: 'cpu' | 'cuda') => ({ device: { device }, log: silentLogger }) as never;
   t.equal(precisionFor(m, { scale: 4, session: session('cpu') }), undefined, 'auto on the CPU: the default (int8 here)');
   t.equal(precisionFor(m, { scale: 4, session: session('cuda') }), 'fp32', 'auto on a GPU: fp32');
   t.equal(precisionFor(m, { scale: 4, precision: 'int8', session: session('cuda') }), 'int8', 'asked for: kept');
+});
+
+t.test("autoOn 'int8-dot-product': auto picks that int8 graph on CPUs with 8-bit dot products only", async (t) => {
+  const m = parseManifest({ ...good, variants: [
+    { scale: 4, file: 'f.onnx', precision: 'fp32' }, { scale: 4, file: 'q.onnx', precision: 'int8', autoOn: 'int8-dot-product' },
+    { scale: 2, file: 'f2.onnx', precision: 'fp32' }, { scale: 2, file: 'q2.onnx', precision: 'int8' },
+  ] }, '/m/model.json');
+  const log = memoryLogger();
+  const cpu = { device: { device: 'cpu' }, log } as never;
+  const vnni = { int8DotProduct: true, int8DotProductFlag: 'avx512_vnni' };
+  t.equal(precisionFor(m, { scale: 4, session: cpu }, vnni), 'int8', 'x4 with VNNI: int8');
+  t.match(log.lines.join('\n'), /m x4: int8 weights, as this CPU has 8-bit dot products \(avx512_vnni\)/, 'and -v says why');
+  t.equal(precisionFor(m, { scale: 4, session: cpu }, { int8DotProduct: false }), undefined, 'x4 without: the first listed (fp32)');
+  t.equal(precisionFor(m, { scale: 2, session: cpu }, vnni), undefined, 'x2, whose int8 has no autoOn: fp32 even with VNNI');
+  t.equal(precisionFor(m, { scale: 4, precision: 'fp32', session: cpu }, vnni), 'fp32', '--precision fp32 wins');
+  t.equal(precisionFor(m, { scale: 4, session: { device: { device: 'cuda' }, log } as never }, vnni), 'fp32', 'GPUs: fp32');
+  t.throws(() => parseManifest({ ...good, variants: [{ scale: 4, file: 'q.onnx', autoOn: 'avx2' }] }, 'x/model.json'), /variants\[0\]: field 'autoOn' must be 'int8-dot-product', got "avx2"/);
+});
+
+t.test('8-bit dot products, read from /proc/cpuinfo as Linux writes it', async (t) => {
+  const x86 = (flags: string) => `processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme ${flags} sse4_2\nbugs\t\t: sysret_ss_attrs\n`;
+  t.same(cpuFeaturesFrom(x86('avx2 avx512f avx512_vnni')), { int8DotProduct: true, int8DotProductFlag: 'avx512_vnni' }, 'AVX-512 VNNI');
+  t.same(cpuFeaturesFrom(x86('avx2 avx_vnni')), { int8DotProduct: true, int8DotProductFlag: 'avx_vnni' }, 'AVX-VNNI (Alder Lake and later)');
+  t.same(cpuFeaturesFrom(x86('avx2 fma avx512_vnnix')), { int8DotProduct: false }, 'AVX2 alone (a longer flag does not count)');
+  t.same(cpuFeaturesFrom('processor\t: 0\nFeatures\t: fp asimd evtstrm aes crc32 asimddp\n'), { int8DotProduct: true, int8DotProductFlag: 'asimddp' }, 'Arm dotprod');
+  t.same(cpuFeaturesFrom('processor\t: 0\nFeatures\t: fp asimd crc32\n'), { int8DotProduct: false }, 'Arm without it');
+  t.same(cpuFeaturesFrom(''), { int8DotProduct: false }, 'nothing readable: none');
 });
 
 t.test('unreadable or non-JSON manifests fail with the path', async (t) => {

@@ -42,14 +42,16 @@ def check_graph(model, path):
     onnx.checker.check_model(onnx.load(path))
 
 
-def manifest(model_id, variants, checkpoints, license_text, description, color, int8=False):
+def manifest(model_id, variants, checkpoints, license_text, description, color, int8=False, int8_auto_on=()):
     return {
         'format': 'stream-sr-model/1',
         'id': model_id,
         'kind': 'frame-graph',
         'description': description,
         # where a scale has several precisions, the first listed is the default
-        'variants': [{'scale': s, 'file': f, **({'precision': p} if p != 'fp32' or int8 else {})} for s, f, p in variants],
+        # (an int8 graph of a scale in int8_auto_on is auto's pick on CPUs with 8-bit dot products)
+        'variants': [{'scale': s, 'file': f, **({'precision': p} if p != 'fp32' or int8 else {}),
+                      **({'autoOn': 'int8-dot-product'} if p == 'int8' and s in int8_auto_on else {})} for s, f, p in variants],
         'inputs': {'frame': 'frame', 'previousFrame': 'previousFrame', 'previousOutput': 'previousOutput'},
         'output': 'output',
         'layout': 'NCHW',
@@ -72,7 +74,10 @@ def main():
     ap.add_argument('--data-manifest', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data-manifest.json'),
                     help='the photos the model was trained on, copied beside it (its licence names this file)')
     ap.add_argument('--int8', action='store_true', help='also write int8 (QDQ) graphs, calibrated on training clips, '
-                    'listed after the float ones (--precision int8; see quantize.py for why they are not the default)')
+                    'listed after the float ones (--precision int8; the default only with --int8-auto-on)')
+    ap.add_argument('--int8-auto-on', type=int, nargs='*', default=[], metavar='SCALE',
+                    help='scales whose int8 graph --precision auto picks on CPUs with 8-bit dot products (VNNI, '
+                    'Arm dotprod): only where it was measured faster than fp32 at <= 0.05 dB PSNR-Y loss (x4 round 3)')
     ap.add_argument('--clips', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'work', 'clips'),
                     help='the training clips the int8 activation ranges are calibrated on')
     ap.add_argument('--calibration-clips', type=int, default=256)
@@ -109,7 +114,7 @@ def main():
     lic = ('GPL-3.0-or-later (weights trained by stream-sr on freely licensed photographs listed in '
            'data-manifest.json)')
     with open(os.path.join(args.out, 'model.json'), 'w') as f:
-        json.dump(manifest(model_id, variants, cks, lic, desc, color, args.int8), f, indent=2)
+        json.dump(manifest(model_id, variants, cks, lic, desc, color, args.int8, args.int8_auto_on), f, indent=2)
         f.write('\n')
     with open(os.path.join(args.out, 'training-config.json'), 'w') as f:
         json.dump(info, f, indent=2)

@@ -21,8 +21,10 @@ import { finiteOrNull } from '../metrics/format.js';
  * (per-frame charts, flicker and full-size crops of every model that ran, per sequence).
  *
  *   node dist/src/bench/quality.js --models bicubic,esrgan-slim --data ../shared/data --out bench/quality
+ *
+ * `ID@PRECISION` (causal-sr@int8) runs a model's weights of that precision, named so in the table.
  */
-const DEFAULT_MODELS = ['bicubic', 'causal-sr', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
+const DEFAULT_MODELS = ['bicubic', 'causal-sr@fp32', 'causal-sr@int8', 'esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3'];
 const SEQUENCES = ['vid4_walk', 'vid4_city'];
 /**
  * Each sequence's LR as given, and as a camera or a feed delivers it: H.264 (libx264 crf 23), so
@@ -63,8 +65,9 @@ async function scoreOne(model: string, label: string, input: Input, work: string
   const { lr, gt, label: sequence } = input;
   const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence.replace(/[^\w.-]+/g, '_')}.mkv`);
   const t0 = performance.now();
+  const [id, precision] = model.split('@');
   const { summary } = await runUpscaleJob({
-    input: lr, output, model: modelSpecFrom({ id: model, scale: SCALE }), encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
+    input: lr, output, model: modelSpecFrom({ id, scale: SCALE, ...(precision ? { precision } : {}) }), encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
   });
   const seconds = (performance.now() - t0) / 1000;
   const frames = summary.framesOut;
@@ -78,8 +81,9 @@ async function scoreOne(model: string, label: string, input: Input, work: string
 async function rowsFor(model: string, inputs: readonly Input[], work: string): Promise<QualityRow[]> {
   let label: string;
   try {
-    const manifest = await findModel(model);
-    label = manifest.id === model ? model : `${manifest.id} (${model})`;
+    const [id, precision] = model.split('@') as [string, string | undefined];
+    const manifest = await findModel(id);
+    label = (manifest.id === id ? id : `${manifest.id} (${id})`) + (precision ? ` ${precision}` : '');
   } catch (err) {
     const reason = err instanceof UsageError && /^unknown model/.test(err.message) ? `not installed (searched ${searchPath().map((d) => relative(packageRoot(), d) || '.').join(', ')})` : errorMessage(err);
     return inputs.map((input) => ({ model, sequence: input.label, status: 'missing' as const, reason }));

@@ -18,6 +18,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { AvSource } from '../sources/av-source.js';
 import { AvSink } from '../sinks/av-sink.js';
 import { loadModel } from '../models/load.js';
+import type { Precision } from '../models/manifest.js';
 import { runPipeline } from '../pipeline/run.js';
 import { identity } from '../operators/identity.js';
 
@@ -63,12 +64,12 @@ function modelFromHistory(spec: string): string {
   return join(out, 'model.json');
 }
 
-async function streamSr(modelId: string, frameLimit?: number) {
+async function streamSr(modelId: string, frameLimit?: number, precision?: Precision) {
   const stats = new RunStats();
   const encoder = { codec: 'libx264', preset: DEFAULTS.preset, crf: DEFAULTS.crf };
   let sessionMs = 0;
   let formats = '';
-  const model = await loadModel(modelId, { scale: 4, session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) } });
+  const model = await loadModel(modelId, { scale: 4, ...(precision ? { precision } : {}), session: { device: { device: 'cpu' }, threads: Number(values.threads), log: silentLogger, onRunTime: (ms) => (sessionMs += ms) } });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const summary = await runPipeline({
@@ -127,6 +128,8 @@ for (let i = 0; i < Number(values.repeat); i++) runs.push({ ours: await streamSr
 const ours = median(runs.map((r) => r.ours), (r) => r.fps);
 const ffmpeg = median(runs.map((r) => r.ffmpeg), (r) => r.fps);
 const learned = await streamSr(values['learned-model']!, Number(values['learned-frames']));
+// where auto chose int8 (CPUs with 8-bit dot products), the same model in fp32 beside it
+const learnedFp32 = /^int8\b/.test(learned.model.split(' ')[1] ?? '') ? await streamSr(values['learned-model']!, Number(values['learned-frames']), 'fp32') : undefined;
 const previous = await streamSr(modelFromHistory(values['previous-model']!), Number(values['learned-frames']));
 const result = {
   date: new Date().toISOString(),
@@ -137,6 +140,7 @@ const result = {
   fpsRatio: +(ours.fps / ffmpeg.fps).toFixed(3),
   runs: runs.map((r) => ({ streamSrFps: r.ours.fps, ffmpegFps: r.ffmpeg.fps, ratio: +(r.ours.fps / r.ffmpeg.fps).toFixed(3) })),
   learned,
+  ...(learnedFp32 ? { learnedFp32, learnedFpsOverFp32: +(learned.fps / learnedFp32.fps).toFixed(3) } : {}),
   previous,
   learnedFpsOverPrevious: +(learned.fps / previous.fps).toFixed(3),
   targets: {

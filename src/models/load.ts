@@ -5,6 +5,7 @@ import type { SrModel } from '../inference/sr-model.js';
 import { SwscaleModel } from '../inference/swscale-model.js';
 import { variantFor, type ModelManifest, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
+import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 import { StreamDiffVsrModel, type DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
 
@@ -56,12 +57,20 @@ export async function tilesOwnPlanes(name: string, modelDirs?: readonly string[]
 }
 
 /**
- * The precision to load: the one asked for; on auto, the manifest's default (its first variant for
- * the scale) on the CPU, and fp32 where there is one on GPUs, whose providers run QDQ int8 graphs
+ * The precision to load: the one asked for; on auto on the CPU, a variant whose `autoOn` this CPU
+ * meets (an int8 graph where the CPU has 8-bit dot products), else the manifest's default (its first
+ * variant for the scale); on GPUs fp32 where there is one, as their providers run QDQ int8 graphs
  * without the CPU's integer kernels (TensorRT would want its own calibration).
  */
-export function precisionFor(manifest: ModelManifest, opts: Pick<LoadModelOptions, 'scale' | 'precision' | 'session'>): Precision | undefined {
+export function precisionFor(
+  manifest: ModelManifest,
+  opts: Pick<LoadModelOptions, 'scale' | 'precision' | 'session'>,
+  cpu: CpuFeatures = cpuFeatures(),
+): Precision | undefined {
   if (opts.precision) return opts.precision;
-  if (opts.session.device.device === 'cpu') return undefined;
-  return manifest.variants.some((v) => v.scale === opts.scale && v.precision === 'fp32') ? 'fp32' : undefined;
+  const forScale = manifest.variants.filter((v) => v.scale === opts.scale);
+  if (opts.session.device.device !== 'cpu') return forScale.some((v) => v.precision === 'fp32') ? 'fp32' : undefined;
+  const preferred = forScale.find((v) => v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);
+  if (preferred) opts.session.log.verbose(`${manifest.id} x${opts.scale}: ${preferred.precision} weights, as this CPU has 8-bit dot products (${cpu.int8DotProductFlag})`);
+  return preferred?.precision;
 }

@@ -15,7 +15,16 @@ export interface ModelVariant {
   readonly file: string;
   /** 'fp32' unless the file says otherwise; 'int8': a quantized (QDQ) graph of the same network. */
   readonly precision: Precision;
+  /**
+   * Where `--precision auto` picks this variant over the first one listed for its scale:
+   * 'int8-dot-product', on CPUs with 8-bit dot-product instructions (see cpu-features.ts), where an
+   * int8 graph has been measured faster than its fp32 one at no more than the quality loss allowed.
+   */
+  readonly autoOn?: AutoCondition;
 }
+
+export type AutoCondition = 'int8-dot-product';
+const AUTO_CONDITIONS: readonly AutoCondition[] = ['int8-dot-product'];
 
 /** Names of the graph's tensors for the parts of the one-frame history window. */
 export interface ModelInputs {
@@ -113,7 +122,8 @@ export function parseManifest(json: Json, path: string): ModelManifest {
     const scale = field(v, 'scale', where, isScale, 'an integer scale factor 1..8');
     const file = field(v, 'file', where, isString, 'a file name');
     const precision = v.precision === undefined ? 'fp32' : field(v, 'precision', where, (p): p is Precision => PRECISIONS.includes(p as Precision), "'fp32' or 'int8'");
-    return { scale, file: resolve(dir, file), precision };
+    const autoOn = v.autoOn === undefined ? undefined : field(v, 'autoOn', where, (c): c is AutoCondition => AUTO_CONDITIONS.includes(c as AutoCondition), "'int8-dot-product'");
+    return { scale, file: resolve(dir, file), precision, ...(autoOn ? { autoOn } : {}) };
   });
   const inputsRaw = field(json, 'inputs', path, isObject, 'an object naming the graph inputs');
   const inputs: ModelInputs = {
