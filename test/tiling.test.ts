@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../src/core/frame.js';
@@ -179,7 +179,7 @@ t.test('--max-memory picks the largest tile that fits, and leaves frames that fi
   await roomy.dispose();
 
   const tight = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 100_000, measure, log: memoryLogger() });
-  await t.rejects(tight.configure(info), /--max-memory 97\.7 KiB is too small for model bicubic: it takes about 1100 bytes per input pixel/);
+  await t.rejects(tight.configure(info), /--max-memory 97\.7 KiB is too small for model bicubic: it takes about 1000 bytes per input pixel \(planned as 1100, with headroom\), so even a 96x96 tile needs [\d.]+ MiB/, 'the probe\'s figure, as -v gives it, and the one planned with');
   await tight.dispose();
 });
 
@@ -235,6 +235,10 @@ t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
   const bad = runCli(['-i', input, '-o', join(tmp, 'bad.mkv'), '--tile', '10']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--tile 10: must be at least twice the tile overlap \(48\)/);
+  const alone = runCli(['-i', input, '-o', join(tmp, 'overlap-alone.mkv'), '--tile-overlap', '16']);
+  t.equal(alone.code, 2, '--tile-overlap without tiling: a usage error, not silently ignored');
+  t.equal(alone.stderr, 'stream-sr: --tile-overlap 16: has no effect without --tile or --max-memory\n');
+  t.notOk(existsSync(join(tmp, 'overlap-alone.mkv')), 'and no output file');
 });
 
 /** Planar yuv420p frames of a file, as ffmpeg decodes them. */
@@ -281,8 +285,10 @@ t.test('the default luma model tiles its Y planes: the first frame as untiled, l
     t.ok(p >= 55, `frame ${i}: Y at ${p.toFixed(1)} dB of the untiled run (≥ 55)`);
   }
   t.ok(x.some((f, i) => !f.y.equals(y[i]!.y)), 'and the graph did run on tiles (a frame with history differs a little)');
-  const budget = runCli(['-i', input, '-c:v', 'ffv1', '-o', join(tmp, 'luma-budget.mkv'), '--max-memory', '20M']);
+  const budget = runCli(['-i', input, '-c:v', 'ffv1', '-o', join(tmp, 'luma-budget.mkv'), '--max-memory', '20M', '-v']);
   t.equal(budget.code, 0, budget.stderr);
-  t.match(budget.stderr, /over --max-memory 20\.0 MiB: upscaling in tiles of \d+x\d+/, 'the memory probe sizes the tiles of a luma model too');
+  const planned = /over --max-memory 20\.0 MiB: upscaling in tiles of ([\dx, ]+)\n/.exec(budget.stderr)?.[1];
+  t.ok(planned, 'the memory probe sizes the tiles of a luma model too');
+  t.equal(planned, /into \d+ tiles of ([\dx, ]+) \(overlap/.exec(budget.stderr)?.[1], `the info line names the tiles as cut (aligned to the motion grid), as -v does: ${planned}`);
   t.equal(decodeYuv420(join(tmp, 'luma-budget.mkv'), 640, 384).length, 6, 'every frame written under the budget');
 });

@@ -69,7 +69,9 @@ export class TiledModel implements SrModel {
   /** The tile size in use for the configured frame size; undefined: whole frames. */
   private tile: number | undefined;
   private readonly overlap: number;
+  /** Bytes per input pixel to plan with: the probe's figure plus headroom (or the floor), and the probe's own figure. */
   private perPixel?: number;
+  private probedPerPixel?: number;
   private grid?: { width: number; height: number; tile: number; tiles: Tile[] };
 
   constructor(
@@ -97,14 +99,20 @@ export class TiledModel implements SrModel {
   }
 
   async configure(input: VideoInfo, layout?: PixelLayout): Promise<VideoInfo> {
-    if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) this.tile = await this.tileForBudget(input, this.opts.maxMemoryBytes);
+    let need: number | undefined;
+    if (this.opts.tile === undefined && this.opts.maxMemoryBytes !== undefined) ({ tile: this.tile, need } = await this.tileForBudget(input, this.opts.maxMemoryBytes));
     const tile = this.tile;
+    // the tiles as they are cut (a luma model's start at multiples of its motion grid), so the info line and -v agree
+    const budgetNote = (sizes: string) => {
+      if (need !== undefined) this.opts.log.info(`a ${input.width}x${input.height} frame needs about ${formatBytes(need)} in model ${this.id}, over --max-memory ${formatBytes(this.opts.maxMemoryBytes!)}: upscaling in tiles of ${sizes}`);
+    };
     if (tile !== undefined && input.width <= tile && input.height <= tile) this.opts.log.verbose(`${input.width}x${input.height} frames fit in one tile of ${tile}: not tiled`);
     if (this.planes) {
       if (tile !== undefined && (input.width > tile || input.height > tile)) {
         const align = this.inner.tilePlanes!(tile, this.overlap);
         const tiles = tileGrid(input.width, input.height, tile, this.overlap, this.scale, align);
         const sizes = [...new Set(tiles.map((t) => `${t.width}x${t.height}`))].join(', ');
+        budgetNote(sizes);
         this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${tiles.length} tiles of ${sizes} (overlap ${this.overlap}${align > 1 ? `, starting at multiples of ${align}` : ''}), in model ${this.id}`);
       }
       return this.inner.configure(input, layout);
@@ -121,23 +129,23 @@ export class TiledModel implements SrModel {
       throw new UsageError(`model ${this.id} turns a ${tileInfo.width}x${tileInfo.height} tile into ${tileOut.width}x${tileOut.height}, not x${this.scale}: it cannot be tiled`);
     }
     const count = this.gridFor(input.width, input.height).length;
+    budgetNote(`${tileInfo.width}x${tileInfo.height}`);
     this.opts.log.verbose(`tiling ${input.width}x${input.height} into ${count} tiles of ${tileInfo.width}x${tileInfo.height} (overlap ${this.overlap})`);
     return scaledInfo(input, this.scale);
   }
 
-  /** The largest tile whose run fits the budget, or undefined when the whole frame fits. */
-  private async tileForBudget(input: VideoInfo, budget: number): Promise<number | undefined> {
+  /** The largest tile whose run fits the budget (undefined when the whole frame fits), and what the whole frame would need. */
+  private async tileForBudget(input: VideoInfo, budget: number): Promise<{ tile?: number; need?: number }> {
     const perPixel = this.perPixel ?? (this.perPixel = await this.measure(input));
     const need = perPixel * input.width * input.height;
-    if (need <= budget) return undefined;
+    if (need <= budget) return {};
     const tile = Math.floor(Math.sqrt(budget / perPixel));
     if (tile < 2 * this.overlap) {
       throw new UsageError(
-        `--max-memory ${formatBytes(budget)} is too small for model ${this.id}: it takes about ${perPixel.toFixed(0)} bytes per input pixel, so even a ${2 * this.overlap}x${2 * this.overlap} tile needs ${formatBytes(perPixel * 4 * this.overlap ** 2)}`,
+        `--max-memory ${formatBytes(budget)} is too small for model ${this.id}: it takes about ${this.probedPerPixel!.toFixed(0)} bytes per input pixel (planned as ${perPixel.toFixed(0)}, with headroom), so even a ${2 * this.overlap}x${2 * this.overlap} tile needs ${formatBytes(perPixel * 4 * this.overlap ** 2)}`,
       );
     }
-    this.opts.log.info(`a ${input.width}x${input.height} frame needs about ${formatBytes(need)} in model ${this.id}, over --max-memory ${formatBytes(budget)}: upscaling in tiles of ${tile}x${tile}`);
-    return tile;
+    return { tile, need };
   }
 
   /** Measured once, on the fresh session: later runs leave memory in the arena that hides growth. */
@@ -145,6 +153,7 @@ export class TiledModel implements SrModel {
     const side = this.opts.probeSide ?? DEFAULTS.memoryProbeSide;
     const probe = await (this.opts.measure ? this.opts.measure(input, side) : measureMemoryPerPixel(this.inner, input, side));
     const how = probe.precise ? 'peak resident memory' : 'resident memory after the run';
+    this.probedPerPixel = probe.bytesPerPixel;
     this.opts.log.verbose(`model ${this.id}: about ${probe.bytesPerPixel.toFixed(0)} bytes per input pixel (${how} on a ${probe.probeWidth}x${probe.probeHeight} probe)`);
     // a run holds at least its float input and output, each as a tensor and as a frame
     const floor = 2 * 12 * (1 + this.scale * this.scale);

@@ -45,7 +45,8 @@ export const MODEL_OPTIONS = {
   imageHeight: { flag: 'image-height', alias: ['image_height'], type: 'integer', minimum: 1, describe: 'TensorRT: output height the engine is built for' },
   imageWidth: { flag: 'image-width', alias: ['image_width'], type: 'integer', minimum: 1, describe: 'TensorRT: output width the engine is built for' },
   tile: { flag: 'tile', type: 'integer', minimum: 1, describe: 'upscale in overlapping tiles of N x N input pixels (blended), for large frames or fixed-shape engines' },
-  tileOverlap: { flag: 'tile-overlap', type: 'integer', minimum: 0, default: DEFAULTS.tileOverlap, describe: 'overlap between tiles, in input pixels' },
+  // no default here: given without --tile or --max-memory it would do nothing, which modelSpecFrom refuses
+  tileOverlap: { flag: 'tile-overlap', type: 'integer', minimum: 0, describe: `overlap between tiles, in input pixels (default ${DEFAULTS.tileOverlap}; with --tile or --max-memory)` },
   maxMemory: { flag: 'max-memory', type: 'string', describe: 'memory one model run may take beyond its weights (e.g. 512M, 2G); larger frames are tiled to fit' },
   steps: { flag: 'steps', type: 'integer', minimum: 1, describe: 'stream-diffvsr: denoising steps (default: the distilled 4; others warn)' },
   seed: { flag: 'seed', type: 'integer', default: DEFAULTS.seed, describe: 'stream-diffvsr: seed of the per-frame noise (same seed, same output)' },
@@ -105,7 +106,7 @@ export function modelOptions<T>(y: Argv<T>) {
     };
     b = b.option(o.flag, opt);
   }
-  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number; changeThreshold: string }>;
+  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap?: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number; changeThreshold: string }>;
 }
 
 /** The parsed command line's model flags, by pipeline key. */
@@ -180,6 +181,9 @@ export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
   const maxMemoryBytes = v.maxMemory === undefined ? undefined : parseSize(String(v.maxMemory), '--max-memory');
   const tiling = { ...(v.tile !== undefined ? { tile: v.tile } : {}), overlap: v.tileOverlap ?? DEFAULTS.tileOverlap, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) };
   checkTilingOptions(tiling);
+  if (v.tileOverlap !== undefined && tiling.tile === undefined && maxMemoryBytes === undefined) {
+    throw new UsageError(`--tile-overlap ${v.tileOverlap}: has no effect without --tile or --max-memory`);
+  }
   if (v.steps !== undefined && (!Number.isInteger(v.steps) || v.steps < 1)) throw new UsageError(`--steps ${v.steps}: must be a whole number of at least 1`);
   const changeThreshold = parseChangeThreshold(v.changeThreshold ?? DEFAULTS.changeThreshold);
   return {
