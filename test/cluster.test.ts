@@ -163,6 +163,19 @@ t.test('without warm-up frames the chunk starts differ: the PSNR check catches i
   t.same(ptsList(out), singlePts, 'frames and pts are still all there');
 });
 
+t.test('a model without history (bicubic) gets no warm-up frames unless asked; causal-sr gets 8', async (t) => {
+  const out = join(tmp, 'bicubic.mp4');
+  const r = await runCliAsync(['submit', '-i', clip, '-o', out, '--redis', redis.url, '--chunk-seconds', '1', '--model', 'bicubic', '--crf', '0', '--wait']);
+  t.equal(r.code, 0, r.stderr);
+  const id = r.stdout.toString().trim();
+  const lines = [...said.values()].join('').split('\n').filter((l) => l.includes(`job ${id} chunk `) && l.endsWith('started'));
+  t.equal(lines.length, 6, 'six chunks started');
+  t.notOk(lines.some((l) => /warm-up/.test(l)), `no chunk decodes frames before its start: ${lines[1]}`);
+  t.same(ptsList(out), singlePts, 'every frame, at the pts of the single run');
+  const causal = [...said.values()].join('').split('\n').filter((l) => / chunk 2\/6 \(.*after 8 warm-up\) started/.test(l));
+  t.ok(causal.length > 0, 'the causal-sr jobs before it: chunk 2 after 8 warm-up frames');
+});
+
 /**
  * Submits with encoder `codec` into `out` and checks the joined file: that codec, every frame, spanning
  * the input's time (Matroska keeps time in ms whatever the join asks for: packets must be rescaled to
