@@ -68,6 +68,19 @@ t.test('listing: installed models with size, status and location; known ones wit
   t.match(formatRows(rows), /^id +scales +size +history +status +location\n/);
 });
 
+t.test('listing: where a scale ships several precisions, * marks what --precision auto runs on this CPU', async (t) => {
+  const dir = join(tmp, 'precisions');
+  writeModel(dir, 'two', { variants: [
+    { scale: 2, file: 'm.onnx' }, { scale: 2, file: 'm.onnx', precision: 'int8' },
+    { scale: 4, file: 'm.onnx', precision: 'fp32' }, { scale: 4, file: 'm.onnx', precision: 'int8', autoOn: 'int8-dot-product' },
+  ] }, { 'm.onnx': tinyModel(2) });
+  const row = async (int8DotProduct: boolean) => (await modelRows([dir], {}, empty, { int8DotProduct })).find((r) => r.id === 'two')!;
+  t.equal((await row(true)).scales, 'x2*,x2 int8,x4,x4 int8*', 'with 8-bit dot products: the x4 int8 (autoOn), the x2 listed first');
+  t.equal((await row(false)).scales, 'x2*,x2 int8,x4*,x4 int8', 'without: the first listed of each scale');
+  t.match(formatRows([await row(true)]), /\n\* the weights --precision auto \(the default\) runs on this CPU\n$/, 'and a line says what * means');
+  t.notMatch(formatRows([{ id: 'one', scales: 'x2,x4', size: '-', history: 'no', status: 'ready', location: '-' }]), /\*/, 'no mark, no line, where no scale has a choice');
+});
+
 t.test('`stream-sr models` lists the package models as converted, and models from --model-dir and STREAM_SR_MODEL_PATH', async (t) => {
   const built = join(tmp, 'built');
   const r0 = runCli(['models', 'build', 'bicubic', 'esrgan-slim', '--out', built]);

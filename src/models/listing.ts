@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
 import { CATALOG, installHint, type DownloadSource } from './catalog.js';
-import type { ModelManifest } from './manifest.js';
+import { variantFor, type ModelManifest, type ModelVariant } from './manifest.js';
+import { preferredOnCpu } from './load.js';
+import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { findModel, listModelIds, searchPath } from './registry.js';
 import { DIFFVSR_ID, findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 
@@ -26,9 +28,14 @@ function statusOf(m: ModelManifest): string {
   return 'ready';
 }
 
-function installedRow(m: ModelManifest): ModelRow {
+/** Marks, where a scale ships several precisions, the variant `--precision auto` runs on this CPU. */
+export const AUTO_MARK = '*';
+
+function installedRow(m: ModelManifest, cpu: CpuFeatures): ModelRow {
   const bytes = m.variants.reduce((n, v) => n + statSync(v.file).size, 0);
-  return { id: m.id, scales: [...new Set(m.variants.map((v) => (v.precision === 'fp32' ? `x${v.scale}` : `x${v.scale} ${v.precision}`)))].join(','), size: megabytes(bytes), history: m.history ? 'yes' : 'no', status: statusOf(m), location: m.dir };
+  const auto = (v: ModelVariant): boolean => m.variants.filter((x) => x.scale === v.scale).length > 1 && v === (preferredOnCpu(m, v.scale, cpu) ?? variantFor(m, v.scale));
+  const name = (v: ModelVariant): string => (v.precision === 'fp32' ? `x${v.scale}` : `x${v.scale} ${v.precision}`) + (auto(v) ? AUTO_MARK : '');
+  return { id: m.id, scales: [...new Set(m.variants.map(name))].join(','), size: megabytes(bytes), history: m.history ? 'yes' : 'no', status: statusOf(m), location: m.dir };
 }
 
 /** Bytes `models pull` fetches (files shared by two variants count once). */
@@ -41,12 +48,12 @@ export function downloadBytes(src: DownloadSource): number {
  * Every model `--model` can name: the installed ones (the folder that wins the lookup), then the
  * known ones not installed yet, with the command that installs them.
  */
-export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir?: string): Promise<ModelRow[]> {
+export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, builtinDir?: string, cpu: CpuFeatures = cpuFeatures()): Promise<ModelRow[]> {
   const rows: ModelRow[] = [];
   const installed = await listModelIds(searchPath(modelDirs, env, builtinDir));
   for (const id of installed) {
     try {
-      rows.push(installedRow(await findModel(id, modelDirs, env, builtinDir)));
+      rows.push(installedRow(await findModel(id, modelDirs, env, builtinDir), cpu));
     } catch (err) {
       rows.push({ id, scales: '-', size: '-', history: '-', status: `unusable: ${errorMessage(err)}`, location: '-' });
     }
@@ -68,5 +75,6 @@ export async function modelRows(modelDirs: readonly string[] = [], env: NodeJS.P
 export function formatRows(rows: readonly ModelRow[]): string {
   const table = [['id', 'scales', 'size', 'history', 'status', 'location'], ...rows.map((r) => [r.id, r.scales, r.size, r.history, r.status, r.location])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  return table.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+  const lines = table.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+  return rows.some((r) => r.scales.includes(AUTO_MARK)) ? `${lines}${AUTO_MARK} the weights --precision auto (the default) runs on this CPU\n` : lines;
 }

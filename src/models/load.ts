@@ -3,7 +3,7 @@ import { OnnxFrameModel } from '../inference/onnx-frame-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { SwscaleModel } from '../inference/swscale-model.js';
-import { variantFor, type ModelManifest, type Precision } from './manifest.js';
+import { variantFor, type ModelManifest, type ModelVariant, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
 import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
@@ -68,9 +68,13 @@ export function precisionFor(
   cpu: CpuFeatures = cpuFeatures(),
 ): Precision | undefined {
   if (opts.precision) return opts.precision;
-  const forScale = manifest.variants.filter((v) => v.scale === opts.scale);
-  if (opts.session.device.device !== 'cpu') return forScale.some((v) => v.precision === 'fp32') ? 'fp32' : undefined;
-  const preferred = forScale.find((v) => v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);
+  if (opts.session.device.device !== 'cpu') return manifest.variants.some((v) => v.scale === opts.scale && v.precision === 'fp32') ? 'fp32' : undefined;
+  const preferred = preferredOnCpu(manifest, opts.scale, cpu);
   if (preferred) opts.session.log.verbose(`${manifest.id} x${opts.scale}: ${preferred.precision} weights, as this CPU has 8-bit dot products (${cpu.int8DotProductFlag})`);
   return preferred?.precision;
+}
+
+/** The variant of `scale` whose `autoOn` this CPU meets, if any: auto's pick over the first one listed. */
+export function preferredOnCpu(manifest: ModelManifest, scale: number, cpu: CpuFeatures = cpuFeatures()): ModelVariant | undefined {
+  return manifest.variants.find((v) => v.scale === scale && v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);
 }
