@@ -139,8 +139,8 @@ train-data:
 # Round 1 and 2 (RGB): x4, then motion pretraining with the warp loss, then the previous output
 # warped at HR; x2 from round 1's x4. Round 3 (luma, the shipped model): the RGB networks converted
 # exactly to luma (luma_init.py), trained on Y with the compressed LR in the mix; round 3b fine-tunes
-# the x2. Exported with int8 graphs (export.py --int8: calibrated on the training clips); the x4's is
-# auto's pick on CPUs with 8-bit dot products (--int8-auto-on 4: faster there, within 0.05 dB).
+# the x2. Exported with int8 graphs (export.py --int8: calibrated on the training clips, the x2's
+# head kept in float); both are auto's pick on CPUs with 8-bit dot products (faster there, within 0.05 dB).
 train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4.json --run $(TRAIN_RUNS)/x4
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-motion-ft.json --run $(TRAIN_RUNS)/x4ft --init $(TRAIN_RUNS)/x4/best.pt
@@ -152,7 +152,7 @@ train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-luma.json --run $(TRAIN_RUNS)/x4luma --init $(TRAIN_RUNS)/luma-init-x4.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma.json --run $(TRAIN_RUNS)/x2luma --init $(TRAIN_RUNS)/luma-init-x2.pt --init $(TRAIN_RUNS)/luma-init-x4.pt:motion.
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma-ft.json --run $(TRAIN_RUNS)/x2lumaft --init $(TRAIN_RUNS)/x2luma/best.pt
-	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2lumaft/best.pt --out models/causal-sr --int8 --int8-auto-on 4
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2lumaft/best.pt --out models/causal-sr --int8 --int8-auto-on 2 4 --int8-float-head 2
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node

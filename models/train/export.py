@@ -78,6 +78,9 @@ def main():
     ap.add_argument('--int8-auto-on', type=int, nargs='*', default=[], metavar='SCALE',
                     help='scales whose int8 graph --precision auto picks on CPUs with 8-bit dot products (VNNI, '
                     'Arm dotprod): only where it was measured faster than fp32 at <= 0.05 dB PSNR-Y loss (x4 round 3)')
+    ap.add_argument('--int8-float-head', type=int, nargs='*', default=[], metavar='SCALE',
+                    help="scales whose int8 graph keeps the head convolution in float (quantize.py's FLOAT_HEAD; "
+                    'the x2 of round 3b: -0.015 dB on Vid4 walk instead of -0.056)')
     ap.add_argument('--clips', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'work', 'clips'),
                     help='the training clips the int8 activation ranges are calibrated on')
     ap.add_argument('--calibration-clips', type=int, default=256)
@@ -97,7 +100,7 @@ def main():
             from quantize import quantize_checkpoint
             int8_name = f'{model_id}-x{scale}-int8.onnx'
             quantize_checkpoint(model, ck['step'], os.path.join(args.out, name), os.path.join(args.out, int8_name),
-                                args.clips, args.calibration_clips)
+                                args.clips, args.calibration_clips, float_head=scale in args.int8_float_head)
             variants.append((scale, int8_name, 'int8'))
         colors.add('luma' if model.channels == 1 else 'rgb')
         cks.append((scale, ck))
