@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, readManifest, variantFor } from '../src/models/manifest.js';
-import { precisionFor } from '../src/models/load.js';
+import { loadModel, precisionFor } from '../src/models/load.js';
 import { cpuFeaturesFrom } from '../src/inference/cpu-features.js';
 import { memoryLogger, silentLogger } from '../src/core/log.js';
 import { findModel, searchPath } from '../src/models/registry.js';
@@ -58,9 +58,10 @@ t.test('precision: the first variant listed for a scale is the default; auto pic
   t.throws(() => variantFor(m, 2, 'int8'), /model m has no int8 x2 variant \(it has fp32\)/);
   t.throws(() => variantFor(m, 3), /model m has no x3 variant \(it has x4, x2\)/);
   const session = (device: 'cpu' | 'cuda') => ({ device: { device }, log: silentLogger }) as never;
-  t.equal(precisionFor(m, { scale: 4, session: session('cpu') }), undefined, 'auto on the CPU: the default (int8 here)');
-  t.equal(precisionFor(m, { scale: 4, session: session('cuda') }), 'fp32', 'auto on a GPU: fp32');
-  t.equal(precisionFor(m, { scale: 4, precision: 'int8', session: session('cuda') }), 'int8', 'asked for: kept');
+  const none = { int8DotProduct: false };
+  t.equal(precisionFor(m, { scale: 4, session: session('cpu') }, none), undefined, 'auto on the CPU: the default (int8 here)');
+  t.equal(precisionFor(m, { scale: 4, session: session('cuda') }, none, 'cuda'), 'fp32', 'auto on a GPU: fp32');
+  t.equal(precisionFor(m, { scale: 4, precision: 'int8', session: session('cuda') }, none, 'cuda'), 'int8', 'asked for: kept');
 });
 
 t.test("autoOn 'int8-dot-product': auto picks that int8 graph on CPUs with 8-bit dot products only", async (t) => {
@@ -71,13 +72,32 @@ t.test("autoOn 'int8-dot-product': auto picks that int8 graph on CPUs with 8-bit
   const log = memoryLogger();
   const cpu = { device: { device: 'cpu' }, log } as never;
   const vnni = { int8DotProduct: true, int8DotProductFlag: 'avx512_vnni' };
+  const said = () => log.lines.splice(0).join('\n');
   t.equal(precisionFor(m, { scale: 4, session: cpu }, vnni), 'int8', 'x4 with VNNI: int8');
-  t.match(log.lines.join('\n'), /m x4: int8 weights, as this CPU has 8-bit dot products \(avx512_vnni\)/, 'and -v says why');
+  t.equal(said(), 'verbose: m x4: int8 weights (--precision auto), as this CPU has 8-bit dot products (avx512_vnni)', 'and -v says why');
   t.equal(precisionFor(m, { scale: 4, session: cpu }, { int8DotProduct: false }), undefined, 'x4 without: the first listed (fp32)');
+  t.equal(said(), 'verbose: m x4: fp32 weights (--precision auto), as this CPU has no 8-bit dot products for its int8 weights', 'and -v says why not');
   t.equal(precisionFor(m, { scale: 2, session: cpu }, vnni), undefined, 'x2, whose int8 has no autoOn: fp32 even with VNNI');
+  t.equal(said(), "verbose: m x2: fp32 weights (--precision auto), the model's default");
   t.equal(precisionFor(m, { scale: 4, precision: 'fp32', session: cpu }, vnni), 'fp32', '--precision fp32 wins');
-  t.equal(precisionFor(m, { scale: 4, session: { device: { device: 'cuda' }, log } as never }, vnni), 'fp32', 'GPUs: fp32');
+  t.equal(said(), '', 'asked for: nothing to explain');
+  const cuda = { device: { device: 'cuda' }, log } as never;
+  t.equal(precisionFor(m, { scale: 4, session: cuda }, vnni, 'cuda'), 'fp32', 'GPUs: fp32');
+  t.equal(said(), 'verbose: m x4: fp32 weights (--precision auto), as cuda runs float graphs');
+  t.equal(precisionFor(m, { scale: 4, session: cuda }, vnni, 'cpu'), 'int8', '--device cuda without its provider runs on the CPU: the CPU\'s choice');
+  t.match(said(), /int8 weights \(--precision auto\), as this CPU has 8-bit dot products \(avx512_vnni\) \(--device cuda fell back to the CPU\)$/);
+  const single = parseManifest({ ...good }, '/m/model.json');
+  t.equal(precisionFor(single, { scale: 4, session: cpu }, vnni), undefined);
+  t.equal(said(), '', 'one precision: nothing to explain');
   t.throws(() => parseManifest({ ...good, variants: [{ scale: 4, file: 'q.onnx', autoOn: 'avx2' }] }, 'x/model.json'), /variants\[0\]: field 'autoOn' must be 'int8-dot-product', got "avx2"/);
+});
+
+t.test('bicubic, which runs in swscale, refuses a precision it does not ship as other models do', async (t) => {
+  const session = { device: { device: 'cpu' as const }, threads: 1, log: silentLogger };
+  await t.rejects(loadModel('bicubic', { scale: 4, precision: 'int8', session }), /model bicubic has no int8 x4 variant \(it has fp32\)/);
+  const fp32 = await loadModel('bicubic', { scale: 4, precision: 'fp32', session });
+  t.equal(fp32.id, 'bicubic', 'fp32, which it ships: loads');
+  await fp32.dispose();
 });
 
 t.test('8-bit dot products, read from /proc/cpuinfo as Linux writes it', async (t) => {

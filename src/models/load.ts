@@ -6,6 +6,7 @@ import { SwscaleModel } from '../inference/swscale-model.js';
 import { variantFor, type ModelManifest, type ModelVariant, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
 import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
+import { planProviders, type ProviderName } from '../inference/providers.js';
 import { findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';
 import { StreamDiffVsrModel, type DiffVsrOptions } from '../inference/stream-diffvsr/runtime.js';
 
@@ -31,7 +32,7 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
       const native = manifest.extra.native;
       // a filter swscale runs on the decoded pictures, with its ONNX graph for float RGB pipelines
       if (typeof native === 'string' && native.startsWith('swscale:')) {
-        variantFor(manifest, opts.scale);
+        variantFor(manifest, opts.scale, opts.precision); // an unknown scale or precision is refused as for other models
         const { device } = opts.session.device;
         const onNative = () => {
           if (device !== 'cpu') opts.session.log.warn(`model ${manifest.id} runs in swscale on the CPU: --device ${device} applies to ONNX models only`);
@@ -60,18 +61,39 @@ export async function tilesOwnPlanes(name: string, modelDirs?: readonly string[]
  * The precision to load: the one asked for; on auto on the CPU, a variant whose `autoOn` this CPU
  * meets (an int8 graph where the CPU has 8-bit dot products), else the manifest's default (its first
  * variant for the scale); on GPUs fp32 where there is one, as their providers run QDQ int8 graphs
- * without the CPU's integer kernels (TensorRT would want its own calibration).
+ * without the CPU's integer kernels (TensorRT would want its own calibration). A GPU device whose
+ * provider is not installed falls back to the CPU (planProviders), and so takes the CPU's choice.
+ * Where a scale ships several, -v says which and why.
  */
 export function precisionFor(
   manifest: ModelManifest,
   opts: Pick<LoadModelOptions, 'scale' | 'precision' | 'session'>,
   cpu: CpuFeatures = cpuFeatures(),
+  provider: ProviderName = firstProvider(opts.session.device.device),
 ): Precision | undefined {
   if (opts.precision) return opts.precision;
-  if (opts.session.device.device !== 'cpu') return manifest.variants.some((v) => v.scale === opts.scale && v.precision === 'fp32') ? 'fp32' : undefined;
+  const forScale = manifest.variants.filter((v) => v.scale === opts.scale);
+  const say = (precision: Precision, why: string) => {
+    if (forScale.length > 1) opts.session.log.verbose(`${manifest.id} x${opts.scale}: ${precision} weights (--precision auto), ${why}`);
+  };
+  if (provider !== 'cpu') {
+    const fp32 = forScale.some((v) => v.precision === 'fp32');
+    if (fp32) say('fp32', `as ${provider} runs float graphs`);
+    return fp32 ? 'fp32' : undefined;
+  }
+  const fellBack = opts.session.device.device !== 'cpu' ? ` (--device ${opts.session.device.device} fell back to the CPU)` : '';
   const preferred = preferredOnCpu(manifest, opts.scale, cpu);
-  if (preferred) opts.session.log.verbose(`${manifest.id} x${opts.scale}: ${preferred.precision} weights, as this CPU has 8-bit dot products (${cpu.int8DotProductFlag})`);
+  if (preferred) say(preferred.precision, `as this CPU has 8-bit dot products (${cpu.int8DotProductFlag})${fellBack}`);
+  else if (forScale[0]) {
+    const waiting = forScale.find((v) => v.autoOn === 'int8-dot-product');
+    say(forScale[0].precision, waiting ? `as this CPU has no 8-bit dot products for its ${waiting.precision} weights${fellBack}` : `the model's default${fellBack}`);
+  }
   return preferred?.precision;
+}
+
+/** The provider a device's session will run on here: the first of its list whose library is installed. */
+function firstProvider(device: LoadModelOptions['session']['device']['device']): ProviderName {
+  return device === 'cpu' ? 'cpu' : (planProviders(device).providers[0] ?? 'cpu');
 }
 
 /** The variant of `scale` whose `autoOn` this CPU meets, if any: auto's pick over the first one listed. */
