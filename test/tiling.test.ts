@@ -168,9 +168,17 @@ t.test('--max-memory picks the largest tile that fits, and leaves frames that fi
   const log = memoryLogger();
   const tiled = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 11_000_000, measure, log });
   t.same(await tiled.configure(info).then((o) => [o.width, o.height]), [800, 640]);
-  // 1000 B/px with 10% headroom: 1100 B/px, so 10^4 px, a 100x100 tile
-  t.match(log.lines.join('\n'), /200x160 frame needs about 33\.6 MiB in model bicubic, over --max-memory 10\.5 MiB: upscaling in tiles of 100x100/);
+  // 1000 B/px with 10% headroom: 1100 B/px, so 10^4 px, a 100x100 tile, down to a multiple of 16
+  t.match(log.lines.join('\n'), /200x160 frame needs about 33\.6 MiB in model bicubic, over --max-memory 10\.5 MiB: upscaling in tiles of 96x96/);
   await tiled.dispose();
+  // probes 3% apart (what one run against another gives) pick the same tiles
+  for (const bytesPerPixel of [1000 * 0.985, 1000 * 1.015]) {
+    const noisyLog = memoryLogger();
+    const noisy = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 11_000_000, measure: async () => ({ bytesPerPixel, probeWidth: 128, probeHeight: 128, precise: true }), log: noisyLog });
+    await noisy.configure(info);
+    t.match(noisyLog.lines.join('\n'), /tiles of 96x96/, `${bytesPerPixel} B/px: the same 96x96 tiles`);
+    await noisy.dispose();
+  }
 
   const roomyLog = memoryLogger();
   const roomy = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 2 ** 30, measure, log: roomyLog });
@@ -189,11 +197,13 @@ t.test('stream-sr --max-memory tiles a real clip and agrees with the untiled out
   const lr = fixture('walk-lr-8.mkv', (o) => ['-i', walk, '-frames:v', '8', '-c:v', 'ffv1', '-f', 'matroska', o]);
   const whole = join(tmp, 'walk-whole.mkv');
   const tiled = join(tmp, 'walk-tiled.mkv');
-  const clip = ['-i', lr, '--model', 'bicubic', '-c:v', 'ffv1', '-y', '-q'];
+  // esrgan-slim (about 2 kB per input pixel): bicubic runs in swscale, which a budget leaves untiled
+  if (!(await findModel('esrgan-slim').catch(() => undefined))) return t.skip('esrgan-slim is not installed (make models)');
+  const clip = ['-i', lr, '--model', 'esrgan-slim', '-c:v', 'ffv1', '-y', '-q'];
   t.equal(runCli([...clip, '-o', whole]).code, 0);
-  const r = runCli([...clip, '-o', tiled, '--max-memory', '16M', '-v']);
+  const r = runCli([...clip, '-o', tiled, '--max-memory', '24M', '-v']);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stderr, /over --max-memory 16\.0 MiB: upscaling in tiles of \d+x\d+/);
+  t.match(r.stderr, /over --max-memory 24\.0 MiB: upscaling in tiles of \d+x\d+/);
   const a = decodeRgb(whole).frames;
   const b = decodeRgb(tiled).frames;
   t.equal(b.length, 8, 'every frame');
@@ -239,6 +249,21 @@ t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
   t.equal(alone.code, 2, '--tile-overlap without tiling: a usage error, not silently ignored');
   t.equal(alone.stderr, 'stream-sr: --tile-overlap 16: has no effect without --tile or --max-memory\n');
   t.notOk(existsSync(join(tmp, 'overlap-alone.mkv')), 'and no output file');
+});
+
+t.test('--max-memory leaves bicubic in swscale (no model memory to budget): the same pixels as untiled, no float stage', async (t) => {
+  const input = clips.small();
+  const whole = join(tmp, 'bicubic-whole.mkv');
+  const budget = join(tmp, 'bicubic-budget.mkv');
+  t.equal(runCli(['-i', input, '-o', whole, '--model', 'bicubic', '-c:v', 'ffv1', '-q']).code, 0);
+  const r = runCli(['-i', input, '-o', budget, '--model', 'bicubic', '--max-memory', '20M', '-c:v', 'ffv1', '-q', '-v']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /model bicubic runs in swscale, which needs no model memory: --max-memory leaves it untiled/);
+  t.match(r.stderr, /formats: yuv420p → bicubic → yuv420p\n/, 'no float RGB stage');
+  const a = decodeRgb(whole).frames;
+  const b = decodeRgb(budget).frames;
+  t.equal(b.length, a.length);
+  t.ok(a.every((f, i) => f.equals(b[i]!)), 'every frame the same as the untiled run');
 });
 
 /** Planar yuv420p frames of a file, as ffmpeg decodes them. */

@@ -31,6 +31,8 @@ export type TilingSettings = Pick<TilingOptions, 'tile' | 'overlap' | 'maxMemory
 
 /** Peaks measured at 256x256 and 400x400 came out 1-5% above what a 128x128 probe predicts. */
 const PROBE_HEADROOM = 1.1;
+/** Tiles picked for a --max-memory budget are whole multiples of this many pixels (smaller, never larger, than what fits). */
+const TILE_STEP = 16;
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -139,12 +141,15 @@ export class TiledModel implements SrModel {
     const perPixel = this.perPixel ?? (this.perPixel = await this.measure(input));
     const need = perPixel * input.width * input.height;
     if (need <= budget) return {};
-    const tile = Math.floor(Math.sqrt(budget / perPixel));
-    if (tile < 2 * this.overlap) {
+    const fits = Math.floor(Math.sqrt(budget / perPixel));
+    if (fits < 2 * this.overlap) {
       throw new UsageError(
         `--max-memory ${formatBytes(budget)} is too small for model ${this.id}: it takes about ${this.probedPerPixel!.toFixed(0)} bytes per input pixel (planned as ${perPixel.toFixed(0)}, with headroom), so even a ${2 * this.overlap}x${2 * this.overlap} tile needs ${formatBytes(perPixel * 4 * this.overlap ** 2)}`,
       );
     }
+    // the probe's figure moves by a few percent from run to run; whole multiples of TILE_STEP keep
+    // that from changing the tiles (and so the output's bytes) most of the time
+    const tile = Math.max(2 * this.overlap, Math.floor(fits / TILE_STEP) * TILE_STEP);
     return { tile, need };
   }
 

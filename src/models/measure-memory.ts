@@ -9,6 +9,7 @@ import { measureMemoryPerPixel, type MemoryEstimate } from '../inference/memory-
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { withTiling, type TilingOptions } from '../inference/tiled-model.js';
+import { SwscaleModel } from '../inference/swscale-model.js';
 import { loadModel, type LoadModelOptions } from './load.js';
 
 /** What the child process needs to load the same model the same way (everything but the logger). */
@@ -47,6 +48,12 @@ export function measureInChildProcess(request: MemoryProbeRequest): Promise<Memo
  */
 export function withModelTiling(model: SrModel, name: string, options: LoadModelOptions, tiling: TilingOptions | undefined): SrModel {
   if (!tiling) return model;
+  // swscale scales whole pictures with a few rows of buffers and no model memory: a budget has
+  // nothing to cut (tiles would move it to its float graph, slower and no longer ffmpeg's pixels)
+  if (model instanceof SwscaleModel && tiling.tile === undefined) {
+    tiling.log.verbose(`model ${model.id} runs in swscale, which needs no model memory: --max-memory leaves it untiled`);
+    return model;
+  }
   const { log: _log, ...session } = options.session;
   return withTiling(model, {
     ...tiling,
