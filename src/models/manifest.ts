@@ -3,9 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../core/errors.js';
 
 export type Precision = 'fp32' | 'int8';
-export type ModelKind = 'frame-graph' | 'stream-diffvsr';
+/** The one kind a model.json describes; Stream-DiffVSR exports are read from their own manifest.json (inference/stream-diffvsr/locate.ts). */
+export type ModelKind = 'frame-graph';
 /** Manifests written before 'frame-graph' was named call it 'image' (a video model is not an image model). */
-const KIND_ALIASES: Readonly<Record<string, ModelKind>> = { 'frame-graph': 'frame-graph', image: 'frame-graph', 'stream-diffvsr': 'stream-diffvsr' };
+const KIND_ALIASES: Readonly<Record<string, ModelKind>> = { 'frame-graph': 'frame-graph', image: 'frame-graph' };
 export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
 /** One ONNX file of a model, for one scale factor (and one precision, where a model ships several). */
@@ -49,10 +50,7 @@ export interface ModelInputs {
 export interface ModelManifest {
   readonly format: 'stream-sr-model/1';
   readonly id: string;
-  /**
-   * 'frame-graph': one ONNX graph per scale from a frame (and, for history models, its one-frame
-   * window) to the upscaled frame; 'stream-diffvsr': the diffusion runtime's graph set.
-   */
+  /** 'frame-graph': one ONNX graph per scale from a frame (and, for history models, its one-frame window) to the upscaled frame. */
   readonly kind: ModelKind;
   readonly description?: string;
   readonly variants: readonly ModelVariant[];
@@ -114,7 +112,10 @@ export function parseManifest(json: Json, path: string): ModelManifest {
   const dir = dirname(resolve(path));
   const format = field(json, 'format', path, (v): v is 'stream-sr-model/1' => v === 'stream-sr-model/1', "'stream-sr-model/1'");
   const id = field(json, 'id', path, isString, 'a model id');
-  const kind = KIND_ALIASES[field(json, 'kind', path, (v): v is string => typeof v === 'string' && Object.hasOwn(KIND_ALIASES, v), "'frame-graph' or 'stream-diffvsr'")]!;
+  if (json.kind === 'stream-diffvsr') {
+    throw new UsageError(`model manifest ${path}: kind 'stream-diffvsr' is not a model.json kind; a Stream-DiffVSR export is a folder with its own manifest.json (README, "Stream-DiffVSR: export and run")`);
+  }
+  const kind = KIND_ALIASES[field(json, 'kind', path, (v): v is string => typeof v === 'string' && Object.hasOwn(KIND_ALIASES, v), "'frame-graph'")]!;
   const variantsRaw = field(json, 'variants', path, (v): v is unknown[] => Array.isArray(v) && v.length > 0, 'a non-empty list of { scale, file }');
   const variants = variantsRaw.map((v, i) => {
     const where = `${path} variants[${i}]`;

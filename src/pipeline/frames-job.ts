@@ -88,8 +88,9 @@ async function warnAboutOtherFiles(dir: string, name: string, log: Logger): Prom
 /** --num_inference_steps means something to diffusion models only; say so rather than ignore it. */
 async function warnIfStepsUnused(job: FramesJob): Promise<void> {
   if (job.model.diffusion?.steps === undefined) return;
+  // a model.json describes a frame graph; diffusion models are exports findModel does not find
   const manifest = await findModel(job.model.id, job.model.modelDirs).catch(() => undefined);
-  if (manifest && manifest.kind !== 'stream-diffvsr') job.log.warn(`--num_inference_steps: model ${manifest.id} is not a diffusion model; ignored`);
+  if (manifest) job.log.warn(`--num_inference_steps: model ${manifest.id} is not a diffusion model; ignored`);
 }
 
 /**
