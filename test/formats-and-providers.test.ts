@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseOutputFormat } from '../src/av/pixel-formats.js';
-import { outputColor } from '../src/av/color.js';
+import { outputColor, withAssumedColor } from '../src/av/color.js';
 import { planProviders, providerOrder } from '../src/inference/providers.js';
 import { UsageError } from '../src/core/errors.js';
 
@@ -31,6 +31,16 @@ t.test('output colour: kept from YUV input, explicit for RGB input', async (t) =
   t.same(outputColor('rgb24', rgb, 'yuv444p', 720), { matrix: 'bt709', range: 'tv', primaries: 'bt709', transfer: 'bt709' }, 'HD output: BT.709');
   t.same(outputColor('rgb24', rgb, 'yuv444p', 480), { matrix: 'smpte170m', range: 'tv', primaries: 'smpte170m', transfer: 'smpte170m' }, 'SD output: BT.601');
   t.equal(outputColor('rgb24', rgb, 'bgr0', 480).matrix, 'gbr');
+});
+
+t.test('untagged YUV is taken as players take it: BT.601 below 720 lines, BT.709 from 720, limited range (yuvj: full)', async (t) => {
+  const unknown = { matrix: 'unknown', range: 'unknown', primaries: 'unknown', transfer: 'unknown' };
+  t.same(withAssumedColor('yuv420p', unknown, 180), { matrix: 'smpte170m', range: 'tv', primaries: 'smpte170m', transfer: 'smpte170m' });
+  t.same(withAssumedColor('yuv420p', unknown, 720), { matrix: 'bt709', range: 'tv', primaries: 'bt709', transfer: 'bt709' });
+  t.same(withAssumedColor('yuvj420p', unknown, 480).range, 'pc');
+  t.same(withAssumedColor('yuv420p', { ...unknown, matrix: 'bt709', range: 'pc' }, 480), { matrix: 'bt709', range: 'pc', primaries: 'smpte170m', transfer: 'smpte170m' }, 'what is stated is kept, field by field');
+  const rgb = { matrix: 'gbr', range: 'pc', primaries: 'unknown', transfer: 'unknown' };
+  t.same(withAssumedColor('rgb24', rgb, 720), rgb, 'RGB: unchanged (its output tags follow the output size)');
 });
 
 t.test('devices map to ordered provider lists that end with CPU', async (t) => {

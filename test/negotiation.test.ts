@@ -105,6 +105,24 @@ t.test('colour through float RGB: BT.709 limited and BT.601 full range keep thei
   }
 });
 
+t.test('an untagged SD input, upscaled to 720 lines without touching its YUV, is tagged BT.601 as its pixels are, not BT.709', async (t) => {
+  // players read untagged SD as BT.601; tagging the unconverted output by its own (HD) size made them show it shifted
+  const input = out('untagged-320x180.mkv');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=0.12', '-vf', 'drawtext=text=%{n}:x=8:y=8:fontsize=24:fontcolor=white', '-pix_fmt', 'yuv420p', '-c:v', 'ffv1', '-f', 'matroska', input]);
+  t.equal(probeStreams(input)[0]!.color_space, undefined, 'the input states no matrix');
+  const reference = rawPlanes(input, 'rgb24', 'scale=iw*4:ih*4:flags=bicubic');
+  for (const model of ['bicubic', 'causal-sr']) {
+    const result = out(`untagged-${model}-x4.mkv`);
+    const r = runCli(['-i', input, '-o', result, '--model', model, '-c:v', 'ffv1', '-y']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, new RegExp(`formats: yuv420p → ${model} → yuv420p\\n`), `${model}: the YUV goes through unconverted`);
+    const s = probeStreams(result)[0]!;
+    t.same([s.color_space, s.color_primaries, s.color_transfer, s.color_range], ['smpte170m', 'smpte170m', 'smpte170m', 'tv'], `${model}: 1280x720 tagged as the input's pixels are`);
+    const right = meanDifference(rawPlanes(result, 'rgb24'), reference);
+    t.ok(right < (model === 'bicubic' ? 1.5 : 4), `${model}: read by its tags, ${right.toFixed(3)} levels from ffmpeg's bicubic of the input`);
+  }
+});
+
 t.test('a tee converts the model output once for all its outputs', async (t) => {
   const models = out('models');
   writeHistoryModel(models, 4);

@@ -27,6 +27,26 @@ function known(value: string | undefined): value is string {
 }
 
 /**
+ * What an untagged YUV stream's pictures are taken to be, as players take them: BT.709 from 720
+ * lines, BT.601 (smpte170m) below, for the matrix, the primaries and the transfer each that the
+ * stream does not state, and limited range (full for yuvj*). One assumption for the whole chain: the conversion to RGB reads the
+ * pictures with it, and outputs whose YUV is not converted (swscale's bicubic, luma models) are
+ * tagged with it, not with what their own size would suggest. RGB and tagged values are kept.
+ */
+export function withAssumedColor(pixelFormat: string, color: ColorInfo, height: number): ColorInfo {
+  if (formatTraits(pixelFormat).family !== 'yuv') return color;
+  const standard = height >= 720 ? 'bt709' : 'smpte170m';
+  // yuvj* formats are full range by definition; other untagged YUV is limited, as decoders take it
+  const range = color.range === 'tv' || color.range === 'pc' ? color.range : pixelFormat.startsWith('yuvj') ? 'pc' : 'tv';
+  return {
+    range,
+    matrix: known(color.matrix) ? color.matrix : standard,
+    primaries: known(color.primaries) ? color.primaries : standard,
+    transfer: known(color.transfer) ? color.transfer : standard,
+  };
+}
+
+/**
  * The colour description of the output: the input's where it has one, else an explicit standard
  * one for the output size, so that players never have to guess.
  */

@@ -3,6 +3,7 @@ import { beamcoder } from './beamcoder.js';
 import type { ColorInfo, VideoInfo } from '../core/frame.js';
 import type { Rational } from '../core/rational.js';
 import { isValidRational } from '../core/rational.js';
+import { withAssumedColor } from './color.js';
 import { SourceError, UsageError, errorMessage } from '../core/errors.js';
 
 /** A stream of the input that is copied to the output untouched (audio, subtitles). */
@@ -44,12 +45,13 @@ function pair(v: number[] | undefined): Rational {
 }
 
 function colorOf(par: Beamcoder.CodecPar): ColorInfo {
-  return {
+  const tagged = {
     matrix: par.color_space || 'unknown',
     range: par.color_range || 'unknown',
     primaries: par.color_primaries || 'unknown',
     transfer: par.color_trc || 'unknown',
   };
+  return withAssumedColor(par.format, tagged, par.height);
 }
 
 function describe(stream: Beamcoder.Stream): string {
