@@ -174,6 +174,9 @@ t.test('a model without history (bicubic) gets no warm-up frames unless asked; c
   t.same(ptsList(out), singlePts, 'every frame, at the pts of the single run');
   const causal = [...said.values()].join('').split('\n').filter((l) => / chunk 2\/6 \(.*after 8 warm-up\) started/.test(l));
   t.ok(causal.length > 0, 'the causal-sr jobs before it: chunk 2 after 8 warm-up frames');
+  const done = [...said.values()].join('').split('\n').filter((l) => l.includes(`job ${id} chunk `) && / done in /.test(l));
+  t.ok(done.length === 6 && done.every((l) => / done in [\d.]+ s by bicubic x4$/.test(l)), `each chunk's done line names the model that ran it: ${done[0]}`);
+  t.ok([...said.values()].join('').split('\n').some((l) => / done in [\d.]+ s by causal-sr x4 (fp32|int8) change-aware/.test(l)), 'and for causal-sr, the weights this worker\'s CPU chose');
 });
 
 /**

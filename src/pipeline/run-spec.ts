@@ -16,7 +16,8 @@ export interface SpecRunOptions {
   readonly hardSignal?: AbortSignal;
   readonly stats?: RunStats;
   readonly meter?: RunMeter;
-  readonly onStart?: RunOptions['onStart'];
+  /** Before the first frame: what runPipeline's onStart gives, and the model as the start line names it (id, scale, weights, change-aware). */
+  readonly onStart?: (info: Parameters<NonNullable<RunOptions['onStart']>>[0] & { readonly model: string }) => void;
   readonly onFrame?: RunOptions['onFrame'];
   /** Called with each frame from the source, before the model (the console's preview). */
   readonly onSourceFrame?: (frame: Frame) => void;
@@ -49,8 +50,9 @@ export async function runSpec(spec: PipelineSpec, opts: SpecRunOptions): Promise
       before: opts.onSourceFrame ? [...built.before, tap(opts.onSourceFrame)] : built.before,
       onStart: (info) => {
         const v = info.input.video;
-        opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${built.model.id} x${built.model.scale}${built.model.detail ? ` ${built.model.detail}` : ''} → ${built.sink.describe()}; formats: ${info.formats.replace('model', built.model.id)}`);
-        opts.onStart?.(info);
+        const model = `${built.model.id} x${built.model.scale}${built.model.detail ? ` ${built.model.detail}` : ''}`;
+        opts.onDescribe?.(`${built.source.label}: ${v.width}x${v.height} ${v.pixelFormat}${built.live ? ` live (${spec.live.policy})` : ''} → ${model} → ${built.sink.describe()}; formats: ${info.formats.replace('model', built.model.id)}`);
+        opts.onStart?.({ ...info, model });
       },
       onFrame: (frame, s) => {
         meter.onFrame(frame);

@@ -58,14 +58,16 @@ export function chunkSpec(data: ChunkJobData, output: string): PipelineSpec {
  * chunk redone after a crash replaces the file whole and a reader never sees half of one.
  * Returns whether the chunk was already complete (nothing done).
  */
-export async function runChunk(data: ChunkJobData, run: ChunkRun): Promise<{ reused: boolean; frames: number }> {
+export async function runChunk(data: ChunkJobData, run: ChunkRun): Promise<{ reused: boolean; frames: number; model?: string }> {
   if (await chunkComplete(data)) return { reused: true, frames: data.plan.frames };
   mkdirSync(dirname(data.file), { recursive: true });
   const temp = join(dirname(data.file), `.${basename(data.file)}.${hostname()}-${process.pid}-${run.token.slice(0, 8)}.part`);
   let written = 0;
+  let model: string | undefined;
   try {
     const { summary } = await runSpec(chunkSpec(data, temp), {
       log: run.log,
+      onStart: (info) => (model = info.model),
       signal: run.signal,
       ...(run.hardSignal ? { hardSignal: run.hardSignal } : {}),
       onFrame: (frame) => {
@@ -77,7 +79,7 @@ export async function runChunk(data: ChunkJobData, run: ChunkRun): Promise<{ reu
       throw new PipelineError('pipeline', `wrote ${written} frames where the input has ${data.plan.frames} from ${data.plan.writeFrom}`);
     }
     renameSync(temp, data.file);
-    return { reused: false, frames: written };
+    return { reused: false, frames: written, ...(model ? { model } : {}) };
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;

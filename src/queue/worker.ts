@@ -67,7 +67,8 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
           },
         });
         await job.updateProgress(100).catch(() => undefined);
-        log.info(`${who}: ${label} ${r.reused ? 'was complete already (kept)' : `done in ${((Date.now() - started) / 1000).toFixed(1)} s`}`);
+        // the weights each worker's CPU chose (--precision auto), so a job's chunks can be told apart
+        log.info(`${who}: ${label} ${r.reused ? 'was complete already (kept)' : `done in ${((Date.now() - started) / 1000).toFixed(1)} s${r.model ? ` by ${r.model}` : ''}`}`);
         return { index: data.plan.index, file: data.file, frames: r.frames, worker: name, reused: r.reused };
       } catch (err) {
         if (err instanceof ChunkStopped || handBack.signal.aborted) {
