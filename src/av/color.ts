@@ -29,9 +29,10 @@ function known(value: string | undefined): value is string {
 /**
  * What an untagged YUV stream's pictures are taken to be, as players take them: BT.709 from 720
  * lines, BT.601 (smpte170m) below, for the matrix, the primaries and the transfer each that the
- * stream does not state, and limited range (full for yuvj*). One assumption for the whole chain: the conversion to RGB reads the
- * pictures with it, and outputs whose YUV is not converted (swscale's bicubic, luma models) are
- * tagged with it, not with what their own size would suggest. RGB and tagged values are kept.
+ * stream does not state, and limited range (full for yuvj*). One assumption for the whole chain:
+ * the conversion to RGB reads the pictures with it, and outputs whose YUV is not converted
+ * (swscale's bicubic, luma models) are tagged with it, not with what their own size would
+ * suggest. RGB and tagged values are kept.
  */
 export function withAssumedColor(pixelFormat: string, color: ColorInfo, height: number): ColorInfo {
   if (formatTraits(pixelFormat).family !== 'yuv') return color;

@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
 import { CATALOG, installHint, type DownloadSource } from './catalog.js';
-import { variantFor, type ModelManifest, type ModelVariant } from './manifest.js';
-import { preferredOnCpu } from './load.js';
+import { preferredOnCpu, variantFor, type ModelManifest, type ModelVariant } from './manifest.js';
 import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { findModel, listModelIds, searchPath } from './registry.js';
 import { DIFFVSR_ID, findDiffVsrExport } from '../inference/stream-diffvsr/locate.js';

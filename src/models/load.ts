@@ -3,7 +3,7 @@ import { OnnxFrameModel } from '../inference/onnx-frame-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { SwscaleModel } from '../inference/swscale-model.js';
-import { variantFor, type ModelManifest, type ModelVariant, type Precision } from './manifest.js';
+import { preferredOnCpu, variantFor, type ModelManifest, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
 import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { planProviders, type ProviderName } from '../inference/providers.js';
@@ -96,7 +96,3 @@ function firstProvider(device: LoadModelOptions['session']['device']['device']):
   return device === 'cpu' ? 'cpu' : (planProviders(device).providers[0] ?? 'cpu');
 }
 
-/** The variant of `scale` whose `autoOn` this CPU meets, if any: auto's pick over the first one listed. */
-export function preferredOnCpu(manifest: ModelManifest, scale: number, cpu: CpuFeatures = cpuFeatures()): ModelVariant | undefined {
-  return manifest.variants.find((v) => v.scale === scale && v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);
-}

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../core/errors.js';
+import type { CpuFeatures } from '../inference/cpu-features.js';
 
 export type Precision = 'fp32' | 'int8';
 /** The one kind a model.json describes; Stream-DiffVSR exports are read from their own manifest.json (inference/stream-diffvsr/locate.ts). */
@@ -163,6 +164,11 @@ export function parseManifest(json: Json, path: string): ModelManifest {
     path: resolve(path),
     extra: json,
   };
+}
+
+/** The variant of `scale` whose `autoOn` this CPU meets, if any: `--precision auto`'s pick on the CPU over the first one listed. */
+export function preferredOnCpu(manifest: ModelManifest, scale: number, cpu: CpuFeatures): ModelVariant | undefined {
+  return manifest.variants.find((v) => v.scale === scale && v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);
 }
 
 /**
