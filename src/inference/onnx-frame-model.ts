@@ -2,7 +2,7 @@ import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import { rgbOf, rgbPixels, scaledInfo } from '../core/frame.js';
 import { InferenceError, UsageError } from '../core/errors.js';
 import type { ModelManifest } from '../models/manifest.js';
-import { variantFor, type Precision } from '../models/manifest.js';
+import { tilesOwnPlanes, variantFor, type Precision } from '../models/manifest.js';
 import { ort, type Ort } from './ort.js';
 import { LumaPlanes, lumaModelInput } from '../av/luma-planes.js';
 import { OnnxSession, describeShape, type SessionSettings } from './session.js';
@@ -85,6 +85,12 @@ export class OnnxFrameModel implements SrModel {
     ];
     if (details.length) this.detail = details.join(' ');
     this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
+    if (tilesOwnPlanes(manifest)) {
+      this.tilePlanes = (tile, overlap) => {
+        this.planeTiles = { tile, overlap };
+        return MOTION_GRID;
+      };
+    }
   }
 
   /**
@@ -205,15 +211,12 @@ export class OnnxFrameModel implements SrModel {
   }
 
   /**
-   * Luma models under --tile/--max-memory: graph runs on more than `tile` x `tile` input pixels are
-   * cut into overlapping tiles and blended with feathered weights (TiledModel's grid), while the
-   * chroma is still scaled whole by swscale and the history stays the whole previous Y.
+   * Models that tile their own planes (manifest.ts tilesOwnPlanes: luma ones) under --tile/--max-memory:
+   * graph runs on more than `tile` x `tile` input pixels are cut into overlapping tiles and blended with
+   * feathered weights (TiledModel's grid), while the chroma is still scaled whole by swscale and the
+   * history stays the whole previous Y. Absent on RGB models, which TiledModel gives float RGB tiles.
    */
-  tilePlanes(tile: number, overlap: number): number {
-    if (this.channels !== 1) throw new Error(`model ${this.id}: only luma models tile their own planes; TiledModel tiles RGB ones`);
-    this.planeTiles = { tile, overlap };
-    return MOTION_GRID;
-  }
+  readonly tilePlanes?: (tile: number, overlap: number) => number;
 
   /**
    * One graph run on planes of `width` x `height` (the frame, or a change-aware window) with the

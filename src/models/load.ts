@@ -3,7 +3,7 @@ import { OnnxFrameModel } from '../inference/onnx-frame-model.js';
 import type { SessionSettings } from '../inference/session.js';
 import type { SrModel } from '../inference/sr-model.js';
 import { SwscaleModel } from '../inference/swscale-model.js';
-import { preferredOnCpu, variantFor, type ModelManifest, type Precision } from './manifest.js';
+import { preferredOnCpu, tilesOwnPlanes, variantFor, type ModelManifest, type Precision } from './manifest.js';
 import { findModel } from './registry.js';
 import { cpuFeatures, type CpuFeatures } from '../inference/cpu-features.js';
 import { planProviders, type ProviderName } from '../inference/providers.js';
@@ -46,15 +46,10 @@ export async function loadModel(name: string, opts: LoadModelOptions): Promise<S
   }
 }
 
-/**
- * Whether model `name` cuts its own planes into tiles under --tile and --max-memory (a luma ONNX model,
- * see OnnxFrameModel.tilePlanes) rather than being given float RGB tiles by TiledModel: its frames stay
- * whole, so change-aware compute still works on them.
- */
-export async function tilesOwnPlanes(name: string, modelDirs?: readonly string[]): Promise<boolean> {
+/** tilesOwnPlanes of model `name`, before it is loaded (change-aware compute's threshold is given at load). */
+export async function modelTilesOwnPlanes(name: string, modelDirs?: readonly string[]): Promise<boolean> {
   if (await findDiffVsrExport(name, modelDirs)) return false;
-  const manifest = await findModel(name, modelDirs);
-  return manifest.kind === 'frame-graph' && manifest.color === 'luma';
+  return tilesOwnPlanes(await findModel(name, modelDirs));
 }
 
 /**

@@ -166,6 +166,15 @@ export function parseManifest(json: Json, path: string): ModelManifest {
   };
 }
 
+/**
+ * Whether the model cuts its own graph runs into tiles under --tile/--max-memory (a luma frame graph:
+ * its Y planes in tiles, the chroma scaled whole by swscale; OnnxFrameModel.tilePlanes) rather than
+ * being given float RGB tiles by TiledModel. Its frames stay whole, so change-aware compute goes on.
+ */
+export function tilesOwnPlanes(manifest: ModelManifest): boolean {
+  return manifest.kind === 'frame-graph' && manifest.color === 'luma';
+}
+
 /** The variant of `scale` whose `autoOn` this CPU meets, if any: `--precision auto`'s pick on the CPU over the first one listed. */
 export function preferredOnCpu(manifest: ModelManifest, scale: number, cpu: CpuFeatures): ModelVariant | undefined {
   return manifest.variants.find((v) => v.scale === scale && v.autoOn === 'int8-dot-product' && cpu.int8DotProduct);

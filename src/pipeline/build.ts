@@ -3,7 +3,7 @@ import type { Frame } from '../core/frame.js';
 import type { Logger } from '../core/log.js';
 import type { RunStats } from '../core/stats.js';
 import type { SrModel } from '../inference/sr-model.js';
-import { loadModel, tilesOwnPlanes, type LoadModelOptions } from '../models/load.js';
+import { loadModel, modelTilesOwnPlanes, type LoadModelOptions } from '../models/load.js';
 import { withModelTiling } from '../models/measure-memory.js';
 import { FallbackModel } from '../models/fallback-model.js';
 import { delayedModel } from '../models/delayed-model.js';
@@ -60,7 +60,7 @@ export function loadOptionsOf(spec: ModelSpec, log: Logger): LoadModelOptions {
 export async function openModel(id: string, spec: ModelSpec, log: Logger, tiled: boolean, thread?: 'worker' | 'main'): Promise<SrModel> {
   const base = loadOptionsOf(spec, log);
   const options = thread ? { ...base, session: { ...base.session, thread } } : base;
-  const changeAware = tiled && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined && (!spec.tiling || (await tilesOwnPlanes(id, spec.modelDirs)));
+  const changeAware = tiled && spec.device !== 'tensorrt' && spec.changeThreshold !== undefined && (!spec.tiling || (await modelTilesOwnPlanes(id, spec.modelDirs)));
   const model = await loadModel(id, changeAware ? { ...options, changeThreshold: spec.changeThreshold } : options);
   return tiled && spec.tiling ? withModelTiling(model, id, options, { ...spec.tiling, log }) : model;
 }
