@@ -38,6 +38,9 @@ interface Computed {
   readonly state: PreviousFrame;
 }
 
+/** Planes a graph takes and gives: one of Y for luma models (on native YUV pictures), R, G, B for the others (on float RGB). */
+const planeCount = (manifest: ModelManifest): 1 | 3 => (manifest.color === 'luma' ? 1 : 3);
+
 /**
  * A model that is one ONNX graph per scale, on float RGB: single-frame models, and causal video
  * models whose graph also takes the previous input and output frames (fed as zeros on the first
@@ -74,7 +77,7 @@ export class OnnxFrameModel implements SrModel {
     changeThreshold?: number,
   ) {
     this.id = manifest.id;
-    this.channels = manifest.color === 'luma' ? 1 : 3;
+    this.channels = planeCount(manifest);
     // windows are cut from planar [0,1] feeds and pasted into the tail's outputs; their margins are
     // set for causal-sr's receptive field, so history models only (single-frame ones see further)
     if (changeThreshold !== undefined && tail && manifest.history) this.changeThreshold = changeThreshold;
@@ -84,7 +87,7 @@ export class OnnxFrameModel implements SrModel {
       ...(this.changeThreshold !== undefined ? [`change-aware (threshold ${this.changeThreshold})`] : []),
     ];
     if (details.length) this.detail = details.join(' ');
-    this.layouts = manifest.color === 'luma' ? ['native'] : ['rgb-float'];
+    this.layouts = this.channels === 1 ? ['native'] : ['rgb-float'];
     if (tilesOwnPlanes(manifest)) {
       this.tilePlanes = (tile, overlap) => {
         this.planeTiles = { tile, overlap };
@@ -100,9 +103,9 @@ export class OnnxFrameModel implements SrModel {
   static async load(manifest: ModelManifest, scale: number, settings: SessionSettings, precision?: Precision, changeThreshold?: number): Promise<OnnxFrameModel> {
     const variant = variantFor(manifest, scale, precision);
     const setup = setUpProviders(manifest, scale, settings);
-    const channels = manifest.color === 'luma' ? 1 : 3;
+    const channels = planeCount(manifest);
     const tailed = manifest.layout === 'NCHW' && manifest.range[0] === 0 && manifest.range[1] === 1 ? await modelWithOutputTail(variant.file, manifest.output, channels) : undefined;
-    if (manifest.color === 'luma' && !tailed) throw new UsageError(`model ${manifest.id}: ${variant.file} cannot be read as an ONNX model with output '${manifest.output}'`);
+    if (channels === 1 && !tailed) throw new UsageError(`model ${manifest.id}: ${variant.file} cannot be read as an ONNX model with output '${manifest.output}'`);
     const session = await withEnv(setup.tensorrt?.env ?? {}, () => OnnxSession.create(manifest.id, variant.file, settings, tailed));
     checkGraphMatchesManifest(manifest, session, variant.file);
     const used = session.providers[0] === 'tensorrt' ? setup : {};
