@@ -40,7 +40,7 @@ t.test('the second chunk writes its own 25 frames, with the input pts, after 4 w
   const d = data(1);
   t.equal(d.plan.warmupFrames, 4);
   const r = await run(d);
-  t.same(r, { reused: false, frames: 25 });
+  t.same(r, { reused: false, frames: 25, model: 'bicubic x2' }, 'written, by the model named as the start line names it');
   const pts = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', d.file], { encoding: 'utf8' }).trim().split('\n').map(Number).sort((a, b) => a - b);
   t.same(pts, Array.from({ length: 25 }, (_, i) => Number((1 + i * 0.04).toFixed(2))), 'frames 25..49 at their input times');
   t.same(readdirSync(tmp).filter((f) => f.includes('.part')), [], 'no temporary file left');
@@ -54,7 +54,7 @@ t.test('a complete chunk file is kept when the job runs again; a damaged one is 
   t.equal(statSync(d.file).mtimeMs, before, 'not rewritten');
   truncateSync(d.file, Math.floor(statSync(d.file).size / 2));
   t.notOk(await chunkComplete(d), 'half a file is not complete');
-  t.same(await run(d), { reused: false, frames: 25 }, 'redone');
+  t.same(await run(d), { reused: false, frames: 25, model: 'bicubic x2' }, 'redone');
   t.ok(await chunkComplete(d));
   t.notOk(await chunkComplete(data(0)), 'a chunk never run is not complete');
 });
