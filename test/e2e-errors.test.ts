@@ -48,6 +48,14 @@ t.test('an unknown model', async (t) => {
   oneLine(t, r.stderr, /unknown model 'no-such-model' \(available: .*bicubic/);
 });
 
+t.test('an option value outside its choices: one line naming the option, the value and the choices', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', join(tmp, 'choice.mkv'), '--precision', 'fp16']);
+  t.equal(r.code, 2);
+  t.equal(r.stderr, 'stream-sr: --precision fp16: not one of auto, fp32, int8\n(see stream-sr --help)\n');
+  const live = runCli(['-i', clips.small(), '-o', join(tmp, 'choice.mkv'), '--live-policy', 'skip']);
+  t.match(live.stderr, /^stream-sr: --live-policy skip: not one of /, 'a camelCase option is named by its flag');
+});
+
 t.test('an unwritable output', async (t) => {
   const dir = join(tmp, 'readonly');
   mkdirSync(dir);

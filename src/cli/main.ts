@@ -10,6 +10,16 @@ import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
 import { jobsCommand, submitCommand, workerCommand } from './cluster.js';
+
+/**
+ * yargs' own messages on one line: its "Invalid values:" block becomes `--precision fp16: not one of
+ * auto, fp32, int8`, as our own option errors read.
+ */
+function oneLine(msg: string): string {
+  const choice = msg.split('Argument:').length === 2 ? /^Invalid values:\s*Argument: ([\w-]+), Given: (.*), Choices: (.*)$/s.exec(msg.trim()) : null;
+  if (choice) return `--${choice[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${choice[2]!.trim().replace(/^"(.*)"$/, '$1')}: not one of ${choice[3]!.trim().replace(/"/g, '').replace(/\s*\n\s*/g, ' ')}`;
+  return msg.replace(/\s*\n\s*/g, ' ');
+}
 import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
@@ -39,7 +49,7 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .strict()
   .fail((msg, err, y) => {
     if (err) throw err;
-    process.stderr.write(`stream-sr: ${msg}\n(see stream-sr --help)\n`);
+    process.stderr.write(`stream-sr: ${oneLine(msg)}\n(see stream-sr --help)\n`);
     void y;
     process.exit(2);
   })
