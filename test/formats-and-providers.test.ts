@@ -38,7 +38,9 @@ t.test('untagged YUV is taken as players take it: BT.601 below 720 lines, BT.709
   t.same(withAssumedColor('yuv420p', unknown, 180), { matrix: 'smpte170m', range: 'tv', primaries: 'smpte170m', transfer: 'smpte170m' });
   t.same(withAssumedColor('yuv420p', unknown, 720), { matrix: 'bt709', range: 'tv', primaries: 'bt709', transfer: 'bt709' });
   t.same(withAssumedColor('yuvj420p', unknown, 480).range, 'pc');
-  t.same(withAssumedColor('yuv420p', { ...unknown, matrix: 'bt709', range: 'pc' }, 480), { matrix: 'bt709', range: 'pc', primaries: 'smpte170m', transfer: 'smpte170m' }, 'what is stated is kept, field by field');
+  t.same(withAssumedColor('yuv420p', { ...unknown, matrix: 'bt709', range: 'pc' }, 480), { matrix: 'bt709', range: 'pc', primaries: 'bt709', transfer: 'bt709' }, 'what is stated is kept; what a stated matrix leaves out is its standard\'s, whatever the size');
+  t.same(withAssumedColor('yuv420p', { ...unknown, matrix: 'bt470bg' }, 576), { matrix: 'bt470bg', range: 'tv', primaries: 'bt470bg', transfer: 'smpte170m' }, 'BT.601 625 lines');
+  t.same(withAssumedColor('yuv420p', { ...unknown, matrix: 'bt709', primaries: 'bt2020' }, 1080).primaries, 'bt2020', 'stated primaries kept');
   const rgb = { matrix: 'gbr', range: 'pc', primaries: 'unknown', transfer: 'unknown' };
   t.same(withAssumedColor('rgb24', rgb, 720), rgb, 'RGB: unchanged (its output tags follow the output size)');
 });

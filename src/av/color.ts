@@ -22,6 +22,15 @@ export function scaleColorOptions(side: 'in' | 'out', pixelFormat: string, color
   return opts;
 }
 
+/** The primaries and transfer of the standard a matrix belongs to (ITU-R BT.709, BT.601 525 and 625 lines, BT.2020). */
+const STANDARD_OF_MATRIX: Readonly<Record<string, { readonly primaries: string; readonly transfer: string }>> = {
+  bt709: { primaries: 'bt709', transfer: 'bt709' },
+  smpte170m: { primaries: 'smpte170m', transfer: 'smpte170m' },
+  bt470bg: { primaries: 'bt470bg', transfer: 'smpte170m' },
+  bt2020nc: { primaries: 'bt2020', transfer: 'bt2020-10' },
+  bt2020c: { primaries: 'bt2020', transfer: 'bt2020-10' },
+};
+
 function known(value: string | undefined): value is string {
   return value !== undefined && value !== '' && value !== 'unknown' && value !== 'unspecified' && value !== 'reserved';
 }
@@ -36,14 +45,16 @@ function known(value: string | undefined): value is string {
  */
 export function withAssumedColor(pixelFormat: string, color: ColorInfo, height: number): ColorInfo {
   if (formatTraits(pixelFormat).family !== 'yuv') return color;
-  const standard = height >= 720 ? 'bt709' : 'smpte170m';
+  const bySize = height >= 720 ? 'bt709' : 'smpte170m';
+  // a stated matrix names its standard: the primaries and transfer it leaves out are that standard's
+  const standard = (known(color.matrix) ? STANDARD_OF_MATRIX[color.matrix] : undefined) ?? STANDARD_OF_MATRIX[bySize]!;
   // yuvj* formats are full range by definition; other untagged YUV is limited, as decoders take it
   const range = color.range === 'tv' || color.range === 'pc' ? color.range : pixelFormat.startsWith('yuvj') ? 'pc' : 'tv';
   return {
     range,
-    matrix: known(color.matrix) ? color.matrix : standard,
-    primaries: known(color.primaries) ? color.primaries : standard,
-    transfer: known(color.transfer) ? color.transfer : standard,
+    matrix: known(color.matrix) ? color.matrix : bySize,
+    primaries: known(color.primaries) ? color.primaries : standard.primaries,
+    transfer: known(color.transfer) ? color.transfer : standard.transfer,
   };
 }
 
