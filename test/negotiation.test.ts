@@ -123,6 +123,19 @@ t.test('an untagged SD input, upscaled to 720 lines without touching its YUV, is
   }
 });
 
+t.test('an input format the encoder does not take is named in a warning; yuvj420p written as full-range yuv420p is not', async (t) => {
+  const rgb = clip('warn-rgb24.mkv', 'rgb24', []);
+  const r = runCli(['-i', rgb, '-o', out('warn-rgb24.mp4'), '--model', 'bicubic', '-y']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /warning: libx264 does not take bgr0; writing yuv444p/, "ffv1 stores rgb24 as bgr0, which libx264 does not take");
+  const full = out('warn-yuvj.avi');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=25:duration=0.12', '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', full]);
+  const j = runCli(['-i', full, '-o', out('warn-yuvj.mp4'), '--model', 'bicubic', '-y']);
+  t.equal(j.code, 0, j.stderr);
+  t.notMatch(j.stderr, /does not take/, 'no warning: the same pixels, the range in the tags');
+  t.same([probeStreams(out('warn-yuvj.mp4'))[0]!.color_range], ['pc'], 'full range kept');
+});
+
 t.test('a tee converts the model output once for all its outputs', async (t) => {
   const models = out('models');
   writeHistoryModel(models, 4);

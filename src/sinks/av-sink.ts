@@ -89,7 +89,9 @@ export class AvSink implements Sink {
       onWarning: (m) => this.opts.log?.warn(m),
     });
     this.warnings.push(...this.output.warnings);
-    if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat) {
+    // yuvjNNN is yuvNNN in full range, a range the output states in its tags: the same pixels, nothing to warn of
+    const sameAsFullRange = source.video.pixelFormat === `yuvj${pixelFormat.slice(3)}` && color.range === 'pc';
+    if (pixelFormat !== source.video.pixelFormat && !this.opts.pixelFormat && !sameAsFullRange) {
       this.warnings.push(`${codec} does not take ${source.video.pixelFormat}; writing ${pixelFormat}`);
     }
     this.description = `${this.label}: ${container}, ${codec} ${pixelFormat} ${video.width}x${video.height} (${color.matrix}/${color.range})`;
