@@ -48,6 +48,15 @@ t.test('an unknown model', async (t) => {
   oneLine(t, r.stderr, /unknown model 'no-such-model' \(available: .*bicubic/);
 });
 
+t.test('a model folder named like an id: the error says to name it by a path', async (t) => {
+  const here = mkdtempSync(join(tmpdir(), 'stream-sr-model-folder-'));
+  mkdirSync(join(here, 'mine'));
+  writeFileSync(join(here, 'mine', 'model.json'), '{}');
+  const r = runCli(['-i', clips.small(), '-o', join(here, 'o.mkv'), '--model', 'mine'], { cwd: here });
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /unknown model 'mine' \(.*; for the folder mine here, use --model \.\/mine\)/);
+});
+
 t.test('an option value outside its choices: one line naming the option, the value and the choices', async (t) => {
   const r = runCli(['-i', clips.small(), '-o', join(tmp, 'choice.mkv'), '--precision', 'fp16']);
   t.equal(r.code, 2);

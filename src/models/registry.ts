@@ -38,7 +38,9 @@ export async function findModel(name: string, modelDirs: readonly string[] = [],
   if (entry) throw new UsageError(`model '${name}' is known but not installed here: ${installHint(entry)} (searched ${dirs.join(', ')})`);
   const known = await listModelIds(dirs);
   const hint = known.length ? `available: ${known.join(', ')}` : 'no models are installed; run `make models`';
-  throw new UsageError(`unknown model '${name}' (${hint}; searched ${dirs.join(', ')})`);
+  // a bare name is an id; a folder of that name here is named by a path
+  const folder = existsSync(join(name, MANIFEST)) ? `; for the folder ${name} here, use --model ./${name}` : '';
+  throw new UsageError(`unknown model '${name}' (${hint}; searched ${dirs.join(', ')}${folder})`);
 }
 
 function checkFiles(manifest: ModelManifest): ModelManifest {
