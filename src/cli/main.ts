@@ -10,6 +10,7 @@ import { serveCommand } from './serve.js';
 import { evalCommand } from './eval.js';
 import { framesCommand } from './frames.js';
 import { jobsCommand, submitCommand, workerCommand } from './cluster.js';
+import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 /**
  * yargs' own messages on one line: its "Invalid values:" block becomes `--precision fp16: not one of
@@ -20,7 +21,6 @@ function oneLine(msg: string): string {
   if (choice) return `--${choice[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${choice[2]!.trim().replace(/^"(.*)"$/, '$1')}: not one of ${choice[3]!.trim().replace(/"/g, '').replace(/\s*\n\s*/g, ' ')}`;
   return msg.replace(/\s*\n\s*/g, ' ');
 }
-import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
 // column ("encod/er"); its CommonJS build wraps at word boundaries (wrap-ansi)
