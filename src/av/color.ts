@@ -60,7 +60,9 @@ export function withAssumedColor(pixelFormat: string, color: ColorInfo, height: 
 
 /**
  * The colour description of the output: the input's where it has one, else an explicit standard
- * one for the output size, so that players never have to guess.
+ * one for the output size, so that players never have to guess. YUV read by av/input.ts arrives
+ * with its colour already assumed (withAssumedColor); the output-size standard is for RGB and gray
+ * input, whose YUV the conversion out makes.
  */
 export function outputColor(inputFormat: string, input: ColorInfo, outputFormat: string, outputHeight: number): ColorInfo {
   const outFamily = formatTraits(outputFormat).family;
