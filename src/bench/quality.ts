@@ -61,11 +61,10 @@ const log = stderrLogger('warning');
 /** Each sequence's scored outputs, for the HTML report. */
 const scored = new Map<string, ReportModel[]>();
 
-async function scoreOne(model: string, label: string, input: Input, work: string): Promise<QualityRow> {
+async function scoreOne(id: string, precision: string | undefined, label: string, input: Input, work: string): Promise<QualityRow> {
   const { lr, gt, label: sequence } = input;
   const output = join(work, `${label.replace(/[^\w.-]+/g, '_')}-${sequence.replace(/[^\w.-]+/g, '_')}.mkv`);
   const t0 = performance.now();
-  const [id, precision] = model.split('@');
   const { summary } = await runUpscaleJob({
     input: lr, output, model: modelSpecFrom({ id, scale: SCALE, ...(precision ? { precision } : {}) }), encoder: { codec: 'ffv1' }, overwrite: true, maxInFlight: 2, progress: false, log,
   });
@@ -79,9 +78,9 @@ async function scoreOne(model: string, label: string, input: Input, work: string
 
 /** A model named by a manifest path is listed under the id its manifest gives. */
 async function rowsFor(model: string, inputs: readonly Input[], work: string): Promise<QualityRow[]> {
+  const [id, precision] = model.split('@') as [string, string | undefined];
   let label: string;
   try {
-    const [id, precision] = model.split('@') as [string, string | undefined];
     const manifest = await findModel(id);
     label = (manifest.id === id ? id : `${manifest.id} (${id})`) + (precision ? ` ${precision}` : '');
   } catch (err) {
@@ -91,7 +90,7 @@ async function rowsFor(model: string, inputs: readonly Input[], work: string): P
   const rows: QualityRow[] = [];
   for (const input of inputs) {
     process.stderr.write(`quality: ${label} on ${input.label}\n`);
-    rows.push(await scoreOne(model, label, input, work).catch((err: unknown): QualityRow => ({ model: label, sequence: input.label, status: 'failed', reason: errorMessage(err) })));
+    rows.push(await scoreOne(id, precision, label, input, work).catch((err: unknown): QualityRow => ({ model: label, sequence: input.label, status: 'failed', reason: errorMessage(err) })));
   }
   return rows;
 }
