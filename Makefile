@@ -152,7 +152,7 @@ train-model: train-data
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x4-luma.json --run $(TRAIN_RUNS)/x4luma --init $(TRAIN_RUNS)/luma-init-x4.pt
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma.json --run $(TRAIN_RUNS)/x2luma --init $(TRAIN_RUNS)/luma-init-x2.pt --init $(TRAIN_RUNS)/luma-init-x4.pt:motion.
 	$(TRAIN_PY) models/train/train.py --config models/train/configs/x2-luma-ft.json --run $(TRAIN_RUNS)/x2lumaft --init $(TRAIN_RUNS)/x2luma/best.pt
-	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2lumaft/best.pt --out models/causal-sr --int8 --int8-auto-on 2 4 --int8-float-head 2
+	$(TRAIN_PY) models/train/export.py --x4 $(TRAIN_RUNS)/x4luma/best.pt --x2 $(TRAIN_RUNS)/x2lumaft/best.pt --out models/causal-sr --int8 --int8-auto-on 2 4 --int8-float-head 2 --warp-at hr-block
 
 gpu-providers:
 	ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node
