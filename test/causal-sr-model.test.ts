@@ -195,17 +195,24 @@ t.test('smoke training: a few steps on generated images, exported, loads and run
     t.equal(metrics.at(-1).step, 2, `x${scale}: validation ran at the last step`);
     t.ok(Number.isFinite(metrics.at(-1).psnr_y), `x${scale}: validation PSNR is a number`);
   }
-  py('export.py', ['--x4', join(work, 'run4', 'last.pt'), '--x2', join(work, 'run2', 'last.pt'), '--out', join(work, 'models', 'smoke-sr'), '--int8', '--int8-auto-on', '4', '--int8-float-head', '2', '--clips', join(work, 'clips'), '--calibration-clips', '4']);
+  py('export.py', ['--x4', join(work, 'run4', 'last.pt'), '--x2', join(work, 'run2', 'last.pt'), '--out', join(work, 'models', 'smoke-sr'), '--int8', '--int8-auto-on', '4', '--int8-float-head', '2', '--warp-at', 'hr-block', '--clips', join(work, 'clips'), '--calibration-clips', '4']);
   const manifest = JSON.parse(readFileSync(join(work, 'models', 'smoke-sr', 'model.json'), 'utf8'));
   t.same(manifest.variants.map((v: { scale: number; precision?: string; autoOn?: string }) => `x${v.scale} ${v.precision ?? 'fp32'}${v.autoOn ? ` (${v.autoOn})` : ''}`),
     ['x2 fp32', 'x2 int8', 'x4 fp32', 'x4 int8 (int8-dot-product)'], 'fp32 listed first (the default), int8 beside it; --int8-auto-on 4 marks the x4 int8 as auto\'s pick on CPUs with 8-bit dot products');
   const quantized = (scale: number) => JSON.parse(readFileSync(join(work, 'models', 'smoke-sr', `smoke-sr-x${scale}-int8-calibration.json`), 'utf8')).quantized;
   t.same([quantized(2)[0], quantized(2).at(-1)], ['body.0', 'tail'], `--int8-float-head 2: the x2 keeps its head convolution in float (${quantized(2)})`);
   t.same([quantized(4)[0], quantized(4).at(-1)], ['head', 'tail'], `the x4 quantizes its head too (${quantized(4)})`);
+  // --warp-at hr-block: the history warp is a Gather (test/block-warp.test.ts checks its pixels), not an HR GridSample
+  const exported = JSON.parse(readFileSync(join(work, 'models', 'smoke-sr', 'training-config.json'), 'utf8'));
+  t.same([exported.x2.exported_warp_at, exported.x4.exported_warp_at], ['hr-block', 'hr-block'], 'training-config.json records the warp the graphs were exported with');
+  for (const file of ['smoke-sr-x4.onnx', 'smoke-sr-x4-int8.onnx', 'smoke-sr-x2.onnx', 'smoke-sr-x2-int8.onnx']) {
+    const graph = readFileSync(join(work, 'models', 'smoke-sr', file));
+    t.ok(graph.includes('GatherElements') && !graph.includes('GridSample'), `${file}: warps the history with GatherElements, no GridSample`);
+  }
   // training goes on from a committed graph: read back into a checkpoint, exported again, the same graph
   py('onnx_init.py', ['--onnx', join(work, 'models', 'smoke-sr', 'smoke-sr-x4.onnx'), '--config', join(work, 'x4.json'), '--step', '2', '--out', join(work, 'again4.pt')]);
   py('onnx_init.py', ['--onnx', join(work, 'models', 'smoke-sr', 'smoke-sr-x2.onnx'), '--config', join(work, 'x2.json'), '--out', join(work, 'again2.pt')]);
-  py('export.py', ['--x4', join(work, 'again4.pt'), '--x2', join(work, 'again2.pt'), '--out', join(work, 'again', 'smoke-sr')]);
+  py('export.py', ['--x4', join(work, 'again4.pt'), '--x2', join(work, 'again2.pt'), '--out', join(work, 'again', 'smoke-sr'), '--warp-at', 'hr-block']);
   for (const scale of [4, 2]) {
     const name = `smoke-sr-x${scale}.onnx`;
     t.ok(readFileSync(join(work, 'again', 'smoke-sr', name)).equals(readFileSync(join(work, 'models', 'smoke-sr', name))), `x${scale}: onnx_init.py then export.py gives the graph back byte for byte`);

@@ -62,12 +62,13 @@ def warp_hr(image, flow_half, scale):
     return F.grid_sample(image, grid, mode='nearest', padding_mode='border', align_corners=False)
 
 
-def warp_hr_block(image, flow_half, scale):
+def warp_hr_block(image, flow_half, scale, channels=1):
     """warp_hr with one whole-HR-pixel shift per LR pixel (its s x s block of the HR frame): the flow
     interpolated to LR pixel centres, times s, rounded, applied to the whole block, edge-clamped per
     coordinate. A plain Gather of indices built mostly at LR, where ONNX Runtime's GridSample at HR
     works on one core and needs an HR grid (a Resize, a Transpose and elementwise ops at HR): the
-    flow is that of half LR pixels, so within a block it barely moves and rounds to the same shift."""
+    flow is that of half LR pixels, so within a block it barely moves and rounds to the same shift.
+    `channels`: the image's, as a Python number, so an export of a luma network has no Expand."""
     n, c, hh, ww = image.shape
     h, w = hh // scale, ww // scale
     flow = F.interpolate(flow_half, size=(h, w), mode='bilinear', align_corners=False)
@@ -79,7 +80,7 @@ def warp_hr_block(image, flow_half, scale):
     # rows times the width before the clamp (its bounds scaled alike), so the product is taken at LR
     y = torch.clamp(rows * ww + (shift[:, 1] * ww).view(n, h, 1, w, 1), 0, (hh - 1) * ww)  # (n, h, s, w, 1)
     index = (y + x).reshape(n, 1, hh * ww)  # (n, h, s, w, s): HR raster order
-    if c > 1:
+    if channels > 1:
         index = index.expand(n, c, hh * ww)
     return torch.gather(image.reshape(n, c, hh * ww), 2, index).view(n, c, hh, ww)
 
@@ -146,7 +147,7 @@ class CausalSR(nn.Module):
             if self.warp_at == 'hr':
                 feats.append(self.fold(warp_hr(prev_out, flow, s)))
             elif self.warp_at == 'hr-block':
-                feats.append(self.fold(warp_hr_block(prev_out, flow, s)))
+                feats.append(self.fold(warp_hr_block(prev_out, flow, s, self.channels)))
             else:
                 feats.append(warp(self.fold(prev_out), flow))  # centring is in fold's bias
             if self.mismatch:
