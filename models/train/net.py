@@ -7,6 +7,11 @@ estimator finds between the two LR frames (GridSample at LR: the same warp at HR
 the whole network in onnxruntime), and fed with the current frame to a plain LeakyReLU convolution body whose s*s*3
 channels are a residual over a fixed bicubic skip, unfolded by depth-to-space. Everything
 that costs runs at LR resolution; at HR there is only the fold's read and the final unfold.
+
+`warp_at` picks where the history is warped: 'lr' as above (round 1); 'hr' warps the previous
+output itself by whole HR pixels before the fold (warp_hr, rounds 2 and 3: keeps detail a bilinear
+warp blurs); 'hr-block' is 'hr' with one shift per LR pixel (warp_hr_block), the form the shipped
+graphs are exported in (export.py --warp-at), as ONNX Runtime runs it several times faster.
 """
 import torch
 import torch.nn as nn
