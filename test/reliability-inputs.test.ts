@@ -247,7 +247,7 @@ t.test('PNG folder with a frame of another size: exit 2, the frames before it ke
   t.equal(outputState(slow).frames, 5, 'the 5 frames before it, though they were in flight when reading failed');
 });
 
-t.test('alpha input: kept and scaled by a native model; a float model says the output is opaque, and it is', async (t) => {
+t.test('alpha input: kept and scaled by a native model; a float or luma model says the output is opaque, and it is', async (t) => {
   // alpha that varies across the picture (a ramp), so "kept" and "opaque" can be told apart
   const input = make('alpha.nut', [...TESTSRC('64x48', 0.2), '-vf', "format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='X*4',format=rgba", '-c:v', 'ffv1']);
   const alphaStats = (file: string) => spawnSync('ffmpeg', ['-v', 'info', '-i', file, '-vf', 'alphaextract,signalstats,metadata=print:key=lavfi.signalstats.YMIN', '-f', 'null', '-'], { encoding: 'utf8' }).stderr;
@@ -263,6 +263,12 @@ t.test('alpha input: kept and scaled by a native model; a float model says the o
   const stats = alphaStats(opaque);
   t.match(stats, /YMIN=255/, 'and it is: alpha 255 everywhere');
   t.notMatch(stats, /YMIN=(?!255)\d+/);
+  // the default model (causal-sr, luma) takes 8-bit YUV without alpha: the same warning, the same opaque output
+  const luma = at('o-alpha-luma.mkv');
+  const l = runCli(['-q', '-i', input, '-o', luma, '-c:v', 'ffv1']);
+  t.equal(l.code, 0, l.stderr);
+  t.match(l.stderr, /alpha channel is not upscaled by the model: bgra is written fully opaque/, 'the luma model says so');
+  t.match(alphaStats(luma), /YMIN=255/, 'and it is: alpha 255 everywhere');
 });
 
 // ---- y4m declares the real frame rate ----

@@ -72,7 +72,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
     const target = sink.accepts();
-    const alpha = alphaWarning(input.video.pixelFormat, layout, target?.pixelFormat);
+    const alpha = alphaWarning(input.video.pixelFormat, pictures.pixelFormat, layout, target?.pixelFormat);
     if (alpha) log.warn(alpha);
     const toModel = await toModelLayout(layout, input.video, stats, pictures);
     const toOutput = target ? toOutputFormat(target, model.id, stats) : (f: Observable<Frame>) => f;
@@ -127,12 +127,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
 
 /**
  * What happens to an input's alpha channel, said when it is lost: float models upscale colour only,
- * so their output is opaque; a native model (bicubic in swscale) scales alpha with the rest.
+ * and a model that takes pictures of its own form without alpha (a luma model: 8-bit YUV) drops it,
+ * so their output is opaque; a native model that takes the source's own pictures (bicubic in
+ * swscale) scales alpha with the rest. `modelFormat`: the pictures the model takes.
  */
-function alphaWarning(inputFormat: string, layout: PixelLayout, outputFormat: string | undefined): string | undefined {
+function alphaWarning(inputFormat: string, modelFormat: string, layout: PixelLayout, outputFormat: string | undefined): string | undefined {
   if (!hasAlpha(inputFormat)) return undefined;
   if (outputFormat && !hasAlpha(outputFormat)) return `the input's alpha channel is dropped: ${outputFormat} has no alpha, the output is opaque`;
-  if (layout === 'rgb-float') return `the input's alpha channel is not upscaled by the model: ${outputFormat ?? 'the output'} is written fully opaque`;
+  if (layout === 'rgb-float' || !hasAlpha(modelFormat)) return `the input's alpha channel is not upscaled by the model: ${outputFormat ?? 'the output'} is written fully opaque`;
   return undefined;
 }
 
