@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clips, probeVideoFrames } from './helpers/media.js';
@@ -63,6 +63,18 @@ t.test('an option value outside its choices: one line naming the option, the val
   t.equal(r.stderr, 'stream-sr: --precision fp16: not one of auto, fp32, int8\n(see stream-sr --help)\n');
   const live = runCli(['-i', clips.small(), '-o', join(tmp, 'choice.mkv'), '--live-policy', 'skip']);
   t.match(live.stderr, /^stream-sr: --live-policy skip: not one of /, 'a camelCase option is named by its flag');
+});
+
+t.test('a whole-number option with another value: one line quoting it as typed, exit 2, no file', async (t) => {
+  for (const [flag, value, minimum] of [['--threads', '-2', 1], ['--threads', '1.5', 1], ['--threads', 'abc', 1], ['--threads', '0', 1], ['--tile', 'abc', 1], ['--gpu', '-1', 0]] as const) {
+    const target = out(`whole${flag}${value}.mkv`);
+    const r = runCli(['-i', clips.small(), '-o', target, '--model', 'bicubic', flag, value]);
+    t.equal(r.code, 2, `${flag} ${value}: a usage error`);
+    t.equal(r.stderr, `stream-sr: ${flag} ${value}: must be a whole number of at least ${minimum}\n`);
+    t.notOk(existsSync(target), `${flag} ${value}: no output file`);
+  }
+  const overlap = runCli(['-i', clips.small(), '-o', out('whole-overlap.mkv'), '--tile', '64', '--tile-overlap', 'x']);
+  t.equal(overlap.stderr, 'stream-sr: --tile-overlap x: must be a whole number of at least 0\n');
 });
 
 t.test('an unwritable output', async (t) => {

@@ -241,7 +241,7 @@ t.test('stream-sr --tile upscales a clip with every frame kept', async (t) => {
   t.same([frames[0]?.width, frames[0]?.height], [128, 96]);
   const nan = runCli(['-i', input, '-o', join(tmp, 'nan.mkv'), '--tile', 'abc']);
   t.equal(nan.code, 2);
-  t.match(nan.stderr, /^stream-sr: --tile \(not a number\): must be a whole number of pixels, 1 or more\n$/);
+  t.match(nan.stderr, /^stream-sr: --tile abc: must be a whole number of at least 1\n$/, 'the value quoted as typed');
   const bad = runCli(['-i', input, '-o', join(tmp, 'bad.mkv'), '--tile', '10']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--tile 10: must be at least twice the tile overlap \(48\)/);

@@ -37,7 +37,8 @@ function device(args: Args): Device {
 function modelSpecOf(args: Args): ModelSpec {
   const used = TORCH_WEIGHTS.find((name) => args[name] !== undefined);
   if (used) throw new UsageError(`--${used}: stream-sr runs exported ONNX models, not PyTorch weights; export the model and pass its folder or model.json as --model_id`);
-  const steps = args.num_inference_steps ?? args.steps;
+  // --steps is checked with the other model options; its reference-tool name here
+  const steps = args.num_inference_steps;
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--num_inference_steps ${steps}: must be a whole number of at least 1`);
   return modelSpecFrom({ ...modelValuesFromArgs(args), device: device(args), ...(steps !== undefined ? { steps } : {}) });
 }

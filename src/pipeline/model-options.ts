@@ -74,18 +74,18 @@ export interface ModelOptionValues {
   readonly modelDirs?: readonly string[];
   readonly scale?: number;
   readonly device?: string;
-  readonly gpu?: number;
-  readonly threads?: number;
+  readonly gpu?: number | string;
+  readonly threads?: number | string;
   readonly engineCache?: string;
   readonly precision?: string;
   readonly fp16?: boolean;
-  readonly imageHeight?: number;
-  readonly imageWidth?: number;
-  readonly tile?: number;
-  readonly tileOverlap?: number;
+  readonly imageHeight?: number | string;
+  readonly imageWidth?: number | string;
+  readonly tile?: number | string;
+  readonly tileOverlap?: number | string;
   readonly maxMemory?: string | number;
-  readonly steps?: number;
-  readonly seed?: number;
+  readonly steps?: number | string;
+  readonly seed?: number | string;
   readonly resetThreshold?: number;
   readonly changeThreshold?: string | number;
 }
@@ -97,7 +97,9 @@ export function modelOptions<T>(y: Argv<T>) {
   let b = y as Argv;
   for (const o of Object.values(MODEL_OPTIONS) as ModelOption[]) {
     const opt: Options = {
-      type: o.type === 'strings' ? 'string' : o.type === 'integer' ? 'number' : o.type,
+      // whole-number options without choices are read as text and checked by modelSpecFrom, so a
+      // refusal quotes what was typed (yargs turns `--tile abc` into NaN)
+      type: o.type === 'strings' ? 'string' : o.type === 'integer' ? (o.choices ? 'number' : 'string') : o.type,
       describe: o.describe,
       ...(o.type === 'strings' ? { array: true } : {}),
       ...(o.alias ? { alias: [...o.alias] } : {}),
@@ -106,7 +108,9 @@ export function modelOptions<T>(y: Argv<T>) {
     };
     b = b.option(o.flag, opt);
   }
-  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: number; threads?: number; engineCache?: string; precision: string; fp16: boolean; imageHeight?: number; imageWidth?: number; tile?: number; tileOverlap?: number; maxMemory?: string; steps?: number; seed: number; resetThreshold: number; changeThreshold: string }>;
+  // whole numbers come as typed (text) from the command line, as numbers from a pipeline file
+  type Whole = number | string;
+  return b as Argv<T & { model: string; modelDir?: string[]; scale: number; device: string; gpu?: Whole; threads?: Whole; engineCache?: string; precision: string; fp16: boolean; imageHeight?: Whole; imageWidth?: Whole; tile?: Whole; tileOverlap?: Whole; maxMemory?: string; steps?: Whole; seed: Whole; resetThreshold: number; changeThreshold: string }>;
 }
 
 /** The parsed command line's model flags, by pipeline key. */
@@ -174,8 +178,27 @@ export function parseChangeThreshold(value: string | number): number | undefined
   return n;
 }
 
+/**
+ * The whole-number options (`type: 'integer'`, without choices) as numbers, each checked against
+ * its minimum: a pipeline file gives numbers, the command line the text as typed, quoted when refused.
+ */
+function wholeNumbers(v: ModelOptionValues): Partial<Record<Key, number>> {
+  const out: Partial<Record<Key, number>> = {};
+  for (const [key, o] of Object.entries(MODEL_OPTIONS) as Array<[Key, ModelOption]>) {
+    const value = (v as Record<string, unknown>)[key];
+    if (o.type !== 'integer' || o.choices || value === undefined) continue;
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || (o.minimum !== undefined && n < o.minimum)) {
+      throw new UsageError(`--${o.flag} ${String(value)}: must be a whole number${o.minimum !== undefined ? ` of at least ${o.minimum}` : ''}`);
+    }
+    out[key] = n;
+  }
+  return out;
+}
+
 /** Option values (command line or pipeline file) → the model spec, defaults filled in, every value checked. */
-export function modelSpecFrom(v: ModelOptionValues): ModelSpec {
+export function modelSpecFrom(given: ModelOptionValues): ModelSpec {
+  const v = { ...given, ...wholeNumbers(given) } as ModelOptionValues & Partial<Record<'gpu' | 'threads' | 'imageHeight' | 'imageWidth' | 'tile' | 'tileOverlap' | 'steps' | 'seed', number>>;
   const scale = v.scale ?? DEFAULTS.scale;
   const shape = fixedInputShape(v.imageHeight, v.imageWidth, scale);
   const maxMemoryBytes = v.maxMemory === undefined ? undefined : parseSize(String(v.maxMemory), '--max-memory');
