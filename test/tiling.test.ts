@@ -310,9 +310,9 @@ t.test('the default luma model tiles its Y planes: the first frame as untiled, l
     t.ok(p >= 55, `frame ${i}: Y at ${p.toFixed(1)} dB of the untiled run (≥ 55)`);
   }
   t.ok(x.some((f, i) => !f.y.equals(y[i]!.y)), 'and the graph did run on tiles (a frame with history differs a little)');
-  const budget = runCli(['-i', input, '-c:v', 'ffv1', '-o', join(tmp, 'luma-budget.mkv'), '--max-memory', '20M', '-v']);
+  const budget = runCli(['-i', input, '-c:v', 'ffv1', '-o', join(tmp, 'luma-budget.mkv'), '--max-memory', '12M', '-v']);
   t.equal(budget.code, 0, budget.stderr);
-  const planned = /over --max-memory 20\.0 MiB: upscaling in tiles of ([\dx, ]+)\n/.exec(budget.stderr)?.[1];
+  const planned = /over --max-memory 12\.0 MiB: upscaling in tiles of ([\dx, ]+)\n/.exec(budget.stderr)?.[1];
   t.ok(planned, 'the memory probe sizes the tiles of a luma model too');
   t.equal(planned, /into \d+ tiles of ([\dx, ]+) \(overlap/.exec(budget.stderr)?.[1], `the info line names the tiles as cut (aligned to the motion grid), as -v does: ${planned}`);
   t.equal(decodeYuv420(join(tmp, 'luma-budget.mkv'), 640, 384).length, 6, 'every frame written under the budget');
