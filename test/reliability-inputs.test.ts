@@ -271,6 +271,20 @@ t.test('alpha input: kept and scaled by a native model; a float or luma model sa
   t.match(alphaStats(luma), /YMIN=255/, 'and it is: alpha 255 everywhere');
 });
 
+t.test('10-bit input to y4m: written as ffmpeg -strict -1 writes it (C420p10), with a warning; ffmpeg reads every frame back', async (t) => {
+  const input = make('ten-bit.mkv', [...TESTSRC('64x48', 0.4), '-pix_fmt', 'yuv420p10le', '-c:v', 'ffv1']);
+  const y4m = at('ten-bit.y4m');
+  const r = runCli([...FAST, '-i', input, '-o', y4m]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /yuv420p10le is written as FFmpeg's extension of y4m/, 'a warning says readers other than FFmpeg may not take it');
+  t.match(readFileSync(y4m).subarray(0, 60).toString('latin1'), /^YUV4MPEG2 W256 H192 F25:1 .*C420p10 /, 'the header says 10-bit 4:2:0');
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=pix_fmt,nb_read_frames', '-of', 'csv=p=0', y4m], { encoding: 'utf8' });
+  t.equal(probe.stdout.trim(), 'yuv420p10le,10', 'ffprobe reads 10 frames of yuv420p10le');
+  const plain = runCli([...FAST, '-i', input, '-o', at('ten-bit-8.y4m'), '--pix-fmt', 'yuv420p']);
+  t.equal(plain.code, 0, plain.stderr);
+  t.notMatch(plain.stderr, /extension of y4m/, '--pix-fmt yuv420p: plain y4m, no warning');
+});
+
 // ---- y4m declares the real frame rate ----
 for (const [name, input] of [['mp4', mp4], ['mkv', mkv], ['ts', ts]] as const) {
   t.test(`${name} → y4m → ffmpeg keeps the duration and the frames`, async (t) => {

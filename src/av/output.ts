@@ -71,7 +71,10 @@ export function encoderFormats(codec: string): readonly string[] | null {
   return enc.pix_fmts ?? null;
 }
 
-/** What FFmpeg 5.1's yuv4mpegpipe muxer writes. */
+/** The pixel formats of the y4m specification; the muxer writes FFmpeg's others only when told (-strict -1). */
+const Y4M_OFFICIAL = ['yuv420p', 'yuv422p', 'yuv444p', 'yuv411p', 'gray'];
+
+/** What FFmpeg 5.1's yuv4mpegpipe muxer writes: the official formats and FFmpeg's deeper ones (C420p10...). */
 const Y4M_FORMATS = [
   'yuv420p', 'yuv422p', 'yuv444p', 'yuv411p', 'gray', 'gray9le', 'gray10le', 'gray12le', 'gray16le',
   'yuv420p9le', 'yuv422p9le', 'yuv444p9le', 'yuv420p10le', 'yuv422p10le', 'yuv444p10le',
@@ -127,6 +130,11 @@ export class AvOutput {
     const globalHeader = Boolean((this.muxer.oformat as unknown as { flags: { GLOBALHEADER?: boolean } }).flags.GLOBALHEADER);
     this.encoder = this.makeEncoder(globalHeader);
     this.y4m = opts.container === 'yuv4mpegpipe';
+    if (this.y4m && !Y4M_OFFICIAL.includes(opts.video.pixelFormat)) {
+      // as ffmpeg with -strict -1: deeper pictures kept, as FFmpeg's own readers (and x264's) take them
+      this.muxer.strict_std_compliance = 'unofficial';
+      this.warnings.push(`output '${opts.label}': ${opts.video.pixelFormat} is written as FFmpeg's extension of y4m (what ffmpeg writes with -strict -1); y4m readers other than FFmpeg's may not take it (--pix-fmt yuv420p for plain 8-bit y4m)`);
+    }
     // yuv4mpegpipe writes 1/time_base as the F rate: give it the frame rate's inverse, as ffmpeg does
     const streamTb = this.y4m ? y4mTimeBase(opts.video.frameRate) : opts.video.timeBase;
     this.videoStream = this.muxer.newStream({ name: this.codec === 'wrapped_avframe' ? 'wrapped_avframe' : this.encoder.name, time_base: [streamTb.num, streamTb.den], interleaved: true });
