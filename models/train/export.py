@@ -89,6 +89,10 @@ def main():
                     'weights, a Gather instead of an HR GridSample (round 3: x4 27.679 / 25.836 on Vid4 walk / city '
                     'against 27.676 / 25.835 in torch, and a third less time per frame in ONNX Runtime)')
     args = ap.parse_args()
+    # before anything is written: an int8 export needs the training clips to calibrate on
+    if args.int8 and not os.path.isdir(args.clips):
+        raise SystemExit(f'--int8: no training clips to calibrate on in {args.clips} (make train-data makes them, '
+                         'or give --clips DIR)')
     os.makedirs(args.out, exist_ok=True)
     model_id = args.id or os.path.basename(os.path.normpath(args.out))
     variants, cks, info, colors = [], [], {}, set()
