@@ -64,7 +64,11 @@ function distance(wanted: FormatTraits, candidate: FormatTraits): number {
  */
 export function chooseOutputFormat(input: string, accepted: readonly string[] | null, requested?: string): string {
   if (requested) {
-    formatTraits(requested);
+    try {
+      formatTraits(requested);
+    } catch (err) {
+      throw new UsageError(`--pix-fmt ${requested}: not a pixel format FFmpeg knows (ffmpeg -pix_fmts lists them)`, { cause: err });
+    }
     if (accepted && !accepted.includes(requested)) {
       throw new UsageError(`--pix-fmt ${requested}: the encoder takes only ${accepted.join(', ')}`);
     }
