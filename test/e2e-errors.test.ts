@@ -65,6 +65,16 @@ t.test('an option value outside its choices: one line naming the option, the val
   t.match(live.stderr, /^stream-sr: --live-policy skip: not one of /, 'a camelCase option is named by its flag');
 });
 
+t.test('an option given without its value is refused, not taken as its default', async (t) => {
+  for (const flag of ['--precision', '--threads', '--device']) {
+    const target = join(tmp, `bare${flag}.mkv`);
+    const r = runCli(['-i', clips.small(), '-o', target, '--model', 'bicubic', flag]);
+    t.equal(r.code, 2, `${flag} alone: a usage error`);
+    t.equal(r.stderr, `stream-sr: ${flag}: needs a value\n(see stream-sr --help)\n`);
+    t.notOk(existsSync(target), `${flag} alone: no output file`);
+  }
+});
+
 t.test('a whole-number option with another value: one line quoting it as typed, exit 2, no file', async (t) => {
   for (const [flag, value, minimum] of [['--threads', '-2', 1], ['--threads', '1.5', 1], ['--threads', 'abc', 1], ['--threads', '0', 1], ['--tile', 'abc', 1], ['--gpu', '-1', 0]] as const) {
     const target = out(`whole${flag}${value}.mkv`);

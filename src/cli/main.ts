@@ -14,10 +14,13 @@ import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 /**
  * yargs' own messages on one line: its "Invalid values:" block becomes `--precision fp16: not one of
- * auto, fp32, int8`, as our own option errors read.
+ * auto, fp32, int8`, as our own option errors read, and "Not enough arguments following: precision"
+ * becomes `--precision: needs a value`.
  */
 function oneLine(msg: string): string {
   const choice = msg.split('Argument:').length === 2 ? /^Invalid values:\s*Argument: ([\w-]+), Given: (.*), Choices: (.*)$/s.exec(msg.trim()) : null;
+  const bare = /^Not enough arguments following: ([\w-]+)$/.exec(msg.trim());
+  if (bare) return `--${bare[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: needs a value`;
   if (choice) return `--${choice[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${choice[2]!.trim().replace(/^"(.*)"$/, '$1')}: not one of ${choice[3]!.trim().replace(/"/g, '').replace(/\s*\n\s*/g, ' ')}`;
   return msg.replace(/\s*\n\s*/g, ' ');
 }
@@ -48,8 +51,9 @@ await yargs(normaliseArgv(hideBin(process.argv)))
   .command(jobsCommand)
   .strict()
   .fail((msg, err, y) => {
-    if (err) throw err;
-    process.stderr.write(`stream-sr: ${oneLine(msg)}\n(see stream-sr --help)\n`);
+    // a command's own failure goes on up; yargs' parse errors (YError: an option missing its value) are usage errors
+    if (err && err.name !== 'YError') throw err;
+    process.stderr.write(`stream-sr: ${oneLine(msg ?? err?.message ?? '')}\n(see stream-sr --help)\n`);
     void y;
     process.exit(2);
   })

@@ -102,6 +102,8 @@ export function modelOptions<T>(y: Argv<T>) {
       type: o.type === 'strings' ? 'string' : o.type === 'integer' ? (o.choices ? 'number' : 'string') : o.type,
       describe: o.describe,
       ...(o.type === 'strings' ? { array: true } : {}),
+      // `--precision` with nothing after it is a mistake, not the default (yargs' requiresArg does not mix with array)
+      ...(o.type !== 'boolean' && o.type !== 'strings' ? { requiresArg: true } : {}),
       ...(o.alias ? { alias: [...o.alias] } : {}),
       ...(o.default !== undefined ? { default: o.default } : {}),
       ...(o.choices ? { choices: [...o.choices] } : {}),
