@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NUMBER, clips, decodeRgb, ffmpeg, packetMd5s, probeJson, probeStreams, probeVideoFrames, psnrY, sharedData } from './helpers/media.js';
@@ -159,6 +159,14 @@ for (const [fmt, [codec, ext, expected]] of Object.entries(FAMILY)) {
     t.ok(p > 25, `downscaled output is close to the input (PSNR-Y ${p.toFixed(1)} dB)`);
   });
 }
+
+t.test('-r on a file is refused, not ignored: it sets a PNG folder\'s rate only', async (t) => {
+  const out = join(tmp, 'rate-on-file.mkv');
+  const r = runCli(['-i', clips.small(), '-o', out, '-q', '-r', '30']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^stream-sr: input '.*': -r sets the frame rate of a folder of PNG frames; a file or stream keeps its own timestamps\n$/);
+  t.notOk(existsSync(out), 'no output file');
+});
 
 t.test('a folder of PNG frames is read in name order', async (t) => {
   const dir = join(tmp, 'pngs');

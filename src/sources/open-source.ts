@@ -30,11 +30,19 @@ export function isUrl(name: string): boolean {
 /** Picks the source for an input name, failing early with one line for missing or empty files. */
 export function createSource(req: SourceRequest): Source {
   const { input } = req;
+  // FFmpeg's -r also retimes files; here it only sets a PNG folder's rate, so elsewhere it is refused, not ignored
+  const noRate = (): void => {
+    if (req.frameRate) throw new UsageError(`input '${input}': -r sets the frame rate of a folder of PNG frames; a file or stream keeps its own timestamps`);
+  };
   if (req.live && isLiveUrl(input)) {
+    noRate();
     const { settings, log, signal, stats } = req.live;
     return new LiveSource({ input, ...(req.format ? { format: req.format } : {}), ...(req.options ? { options: req.options } : {}), live: settings, log, ...(signal ? { signal } : {}), ...(stats ? { stats } : {}) });
   }
-  if (input === '-' || isUrl(input)) return new AvSource(req);
+  if (input === '-' || isUrl(input)) {
+    noRate();
+    return new AvSource(req);
+  }
   let stat;
   try {
     stat = statSync(input);
@@ -43,5 +51,6 @@ export function createSource(req: SourceRequest): Source {
   }
   if (stat.isDirectory()) return new PngFolderSource({ dir: input, ...(req.frameRate ? { frameRate: req.frameRate } : {}) });
   if (stat.size === 0) throw new UsageError(`input '${input}': the file is empty`);
+  noRate();
   return new AvSource(req);
 }
