@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clips, probeVideoFrames } from './helpers/media.js';
+import { clips, ffmpeg, probeVideoFrames } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stream-sr-errors-'));
@@ -40,6 +40,16 @@ t.test('an audio-only input', async (t) => {
   const r = runCli(['-i', clips.audioOnly(), '-o', out('d.mp4')]);
   t.equal(r.code, 2);
   oneLine(t, r.stderr, /input '.*audio-only\.m4a': no video stream \(found #0 audio aac\)/);
+});
+
+t.test('an input smaller than the model takes: one line naming the input, exit 2, no file', async (t) => {
+  const tiny = join(tmp, 'tiny-7x7.mkv');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x64:duration=0.2', '-vf', 'scale=7:7', '-pix_fmt', 'yuv444p', '-c:v', 'ffv1', tiny]);
+  const target = out('tiny.mkv');
+  const r = runCli(['-i', tiny, '-o', target]);
+  t.equal(r.code, 2);
+  oneLine(t, r.stderr, /^stream-sr: input '.*tiny-7x7\.mkv': model causal-sr needs frames of at least 8x8, the input is 7x7$/);
+  t.notOk(existsSync(target), 'no output file');
 });
 
 t.test('an unknown model', async (t) => {

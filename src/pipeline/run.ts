@@ -2,7 +2,7 @@ import { concatMap, type Observable, type OperatorFunction, type Subscription } 
 import { Credit } from '../core/credit.js';
 import type { Frame, PixelLayout, VideoInfo } from '../core/frame.js';
 import { hasAlpha } from '../av/pixel-formats.js';
-import { BrokenPipeError, inStage } from '../core/errors.js';
+import { BrokenPipeError, UsageError, inStage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { RunStats } from '../core/stats.js';
 import { modelInput, negotiateLayout, type SrModel } from '../inference/sr-model.js';
@@ -68,7 +68,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     checkOutputSize(input.video, model.scale, `input '${source.label}'`);
     const layout = negotiateLayout(model, input.layout ?? 'native');
     const pictures = modelInput(model, input.video, layout);
-    const output = await model.configure(pictures, layout);
+    const output = await configureFor(model, pictures, layout, source.label);
     await sink.open(output, input);
     for (const w of sink.warnings) log.warn(w);
     const target = sink.accepts();
@@ -122,6 +122,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   } finally {
     await model.dispose().catch(() => undefined);
     await source.close().catch(() => undefined);
+  }
+}
+
+/** The model's config_output; a refusal (the input too small, a size an engine was not built for) names the input. */
+async function configureFor(model: SrModel, pictures: VideoInfo, layout: PixelLayout, label: string): Promise<VideoInfo> {
+  try {
+    return await model.configure(pictures, layout);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`input '${label}': ${err.message}`, { cause: err });
+    throw err;
   }
 }
 
