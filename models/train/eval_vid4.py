@@ -129,6 +129,8 @@ def main():
     ap.add_argument('--sequence', action='append', help='vid4_walk and/or vid4_city (default both)')
     ap.add_argument('--scale', type=int, default=4)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--warp-at', choices=['hr-block'], help="score a checkpoint trained with warp_at 'hr' as export.py "
+                    '--warp-at exports it (what the shipped graphs compute)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     sequences = args.sequence or ['vid4_walk', 'vid4_city']
@@ -140,6 +142,10 @@ def main():
         from export import load_checkpoint
         model, ck = load_checkpoint(args.checkpoint)
         result['checkpoint'] = {'path': args.checkpoint, 'step': ck['step']}
+        if args.warp_at:
+            if model.warp_at != 'hr':
+                raise SystemExit(f"{args.checkpoint}: --warp-at {args.warp_at} replaces warp_at 'hr', not '{model.warp_at}'")
+            model.warp_at = result['checkpoint']['warp_at'] = args.warp_at
     for seq in sequences:
         gt = decode(os.path.join(DATA, seq, 'gt.mkv'))
         lr = decode(lr_path(seq, args.scale))
