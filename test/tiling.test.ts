@@ -189,6 +189,11 @@ t.test('--max-memory picks the largest tile that fits, and leaves frames that fi
   const tight = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 100_000, measure, log: memoryLogger() });
   await t.rejects(tight.configure(info), /--max-memory 97\.7 KiB is too small for model bicubic: it takes about 1000 bytes per input pixel \(planned as 1100, with headroom\), so even a 96x96 tile needs [\d.]+ MiB/, 'the probe\'s figure, as -v gives it, and the one planned with');
   await tight.dispose();
+
+  // a frame no larger than the smallest tile: the refusal is about the whole frame, not tiles it cannot be cut into
+  const tinyModel = new TiledModel(await loadModel('bicubic', { scale: 4, session }), { maxMemoryBytes: 50_000, measure, log: memoryLogger() });
+  await t.rejects(tinyModel.configure({ ...info, width: 9, height: 8 }), /^--max-memory 48\.8 KiB is too small for model bicubic: a whole 9x8 frame needs about 77\.3 KiB, and a frame this small is not cut into tiles$/);
+  await tinyModel.dispose();
 });
 
 t.test('stream-sr --max-memory tiles a real clip and agrees with the untiled output', async (t) => {

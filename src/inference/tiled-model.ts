@@ -142,6 +142,10 @@ export class TiledModel implements SrModel {
     const need = perPixel * input.width * input.height;
     if (need <= budget) return {};
     const fits = Math.floor(Math.sqrt(budget / perPixel));
+    if (input.width <= 2 * this.overlap && input.height <= 2 * this.overlap) {
+      // no tile is smaller than the frame: per pixel figures of tiles do not apply (the probe ran on the frame itself)
+      throw new UsageError(`--max-memory ${formatBytes(budget)} is too small for model ${this.id}: a whole ${input.width}x${input.height} frame needs about ${formatBytes(need)}, and a frame this small is not cut into tiles`);
+    }
     if (fits < 2 * this.overlap) {
       throw new UsageError(
         `--max-memory ${formatBytes(budget)} is too small for model ${this.id}: it takes about ${this.probedPerPixel!.toFixed(0)} bytes per input pixel (planned as ${perPixel.toFixed(0)}, with headroom), so even a ${2 * this.overlap}x${2 * this.overlap} tile needs ${formatBytes(perPixel * 4 * this.overlap ** 2)}`,
