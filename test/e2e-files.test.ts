@@ -160,6 +160,17 @@ for (const [fmt, [codec, ext, expected]] of Object.entries(FAMILY)) {
   });
 }
 
+t.test('-f null upscales every frame and writes nothing (ffmpeg -f null, to time a run)', async (t) => {
+  const frames = probeVideoFrames(clips.small()).length;
+  const r = runCli(['-i', clips.small(), '-f', 'null', '-o', '-', '--model', 'bicubic']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.length, 0, 'nothing on stdout');
+  t.match(r.stderr, / → null; formats: /, 'the start line names the null output');
+  t.match(r.stderr, new RegExp(`stream-sr: ${frames} frames upscaled, none written \\(-f null\\)`), `all ${frames} frames went through the model`);
+  const devNull = runCli(['-i', clips.small(), '-f', 'null', '-o', '/dev/null', '-q', '--model', 'bicubic']);
+  t.equal(devNull.code, 0, `-o /dev/null needs no -y: nothing is written there (${devNull.stderr})`);
+});
+
 t.test('-r on a file is refused, not ignored: it sets a PNG folder\'s rate only', async (t) => {
   const out = join(tmp, 'rate-on-file.mkv');
   const r = runCli(['-i', clips.small(), '-o', out, '-q', '-r', '30']);

@@ -12,7 +12,7 @@ function builder(y: Argv) {
   return liveOptions(encoderOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
-    .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov); required with -o -' })
+    .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov; null: upscale, write nothing); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
     .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
@@ -57,7 +57,8 @@ async function handler(args: Args): Promise<void> {
     });
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
-    log.info(`${s.framesOut} frames written to ${args.output === '-' ? 'stdout' : args.output}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
+    const done = args.format === 'null' ? 'upscaled, none written (-f null)' : `written to ${args.output === '-' ? 'stdout' : args.output}`;
+    log.info(`${s.framesOut} frames ${done}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
     if (s.modelReport) log.info(s.modelReport);
     const peakRss = `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
     if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, ${peakRss}`);

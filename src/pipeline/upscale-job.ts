@@ -71,7 +71,7 @@ function sameFile(input: string, output: string): boolean {
 }
 
 function checkOutput(input: string, output: string, overwrite: boolean, kind: string): void {
-  if (output === '-' || isUrl(output) || kind === 'segments') return;
+  if (output === '-' || isUrl(output) || kind === 'segments' || kind === 'null') return;
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new UsageError(`output '${output}': is a directory`);
     if (sameFile(input, output)) throw new UsageError(`output '${output}' is the input file '${input}' itself; refusing to overwrite what is being read (write to another file)`);

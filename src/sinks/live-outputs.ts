@@ -6,8 +6,11 @@ import type { Rational } from '../core/rational.js';
 import { muxerForPath, muxerForUrl } from '../av/containers.js';
 import type { EncoderSettings } from '../av/output.js';
 
-/** How an output is written: one file or pipe, an HLS folder, numbered/dated segments, or a network publish. */
-export type OutputKind = 'file' | 'hls' | 'segments' | 'rtsp' | 'rtmp' | 'srt' | 'udp';
+/**
+ * How an output is written: one file or pipe, an HLS folder, numbered/dated segments, a network
+ * publish, or nowhere (`-f null`, FFmpeg's way to time a run without writing it).
+ */
+export type OutputKind = 'file' | 'hls' | 'segments' | 'rtsp' | 'rtmp' | 'srt' | 'udp' | 'null';
 
 export interface OutputRequest {
   readonly output: string;
@@ -46,6 +49,7 @@ export interface OutputPlan {
 const STRFTIME = /%[YmHMS]/;
 
 export function outputKind(req: OutputRequest): OutputKind {
+  if (req.format === 'null') return 'null';
   if (req.segmentSeconds !== undefined) return 'segments';
   const byUrl = muxerForUrl(req.output);
   if (byUrl === 'rtsp') return 'rtsp';
@@ -72,6 +76,8 @@ export function planOutput(req: OutputRequest): OutputPlan {
       return planHls(req);
     case 'segments':
       return planSegments(req);
+    case 'null':
+      return { kind, url: req.output, muxerOptions: {}, lowLatency: false };
     default:
       return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };
   }

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { EncoderSettings } from '../av/output.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import { AvSink } from './av-sink.js';
+import { NullSink } from './null-sink.js';
 import { liveEncoder, planOutput, type OutputPlan, type OutputRequest } from './live-outputs.js';
 import type { CloseReason, Sink } from './sink.js';
 
@@ -20,7 +21,9 @@ export interface SinkRequest extends OutputRequest {
  * depend on the frame rate (one keyframe per second on live outputs), are fixed at open.
  */
 export function createSink(req: SinkRequest): Sink {
-  return new PlannedSink(req, planOutput(req));
+  const plan = planOutput(req);
+  // -f null: frames are taken as the model gives them and dropped; the output name is not opened
+  return plan.kind === 'null' ? new NullSink() : new PlannedSink(req, plan);
 }
 
 class PlannedSink implements Sink {
