@@ -142,6 +142,14 @@ t.test('a container that must seek cannot go to a pipe', async (t) => {
   t.equal(r.stdout.length, 0);
 });
 
+t.test('a failure before the first frame: the warning says the run failed (not that it was stopped), then the error; no file', async (t) => {
+  const p = out('failed-at-once.mkv');
+  const r = runCli(['-i', clips.small(), '-o', p, '--model', 'bicubic', '--inject', 'errorAfter=0', '-q']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^stream-sr: warning: .*failed-at-once\.mkv: the run failed before the first frame; no file written\nstream-sr: error in injected: injected: injected failure at frame 0\n$/);
+  t.notOk(existsSync(p), 'no file');
+});
+
 t.test('a failure mid-stream exits 1, names the stage, and leaves a playable file with the frames done', async (t) => {
   const p = out('partial.mkv');
   const r = runCli(['-i', clips.long(), '-o', p, '--model', 'bicubic', '--inject', 'errorAfter=10', '--scale', '2', '-q']);

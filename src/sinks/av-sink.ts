@@ -160,7 +160,8 @@ export class AvSink implements Sink {
 
   /** No frame reached the output: leave no file that players cannot open, and say so. */
   private removeEmpty(reason: CloseReason): void {
-    const why = reason === 'eof' ? 'the input has no video frames' : 'stopped before the first frame';
+    // on a failure the error follows this line: say it failed, not that it was stopped
+    const why = reason === 'eof' ? 'the input has no video frames' : reason === 'error' ? 'the run failed before the first frame' : 'stopped before the first frame';
     if (this.opts.removeIfEmpty) {
       rmSync(this.opts.output, { force: true });
       this.opts.log?.warn(`${this.label}: ${why}; no file written`);
