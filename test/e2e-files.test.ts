@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NUMBER, clips, decodeRgb, ffmpeg, packetMd5s, probeJson, probeStreams, probeVideoFrames, psnrY, sharedData } from './helpers/media.js';
@@ -169,6 +169,30 @@ t.test('-f null upscales every frame and writes nothing (ffmpeg -f null, to time
   t.match(r.stderr, new RegExp(`stream-sr: ${frames} frames upscaled, none written \\(-f null\\)`), `all ${frames} frames went through the model`);
   const devNull = runCli(['-i', clips.small(), '-f', 'null', '-o', '/dev/null', '-q', '--model', 'bicubic']);
   t.equal(devNull.code, 0, `-o /dev/null needs no -y: nothing is written there (${devNull.stderr})`);
+});
+
+t.test('the output may come last without -o, as ffmpeg takes it', async (t) => {
+  const frames = probeVideoFrames(clips.small()).length;
+  const nul = runCli(['-i', clips.small(), '-f', 'null', '-', '--model', 'bicubic']);
+  t.equal(nul.code, 0, nul.stderr);
+  t.match(nul.stderr, new RegExp(`stream-sr: ${frames} frames upscaled, none written \\(-f null\\)`), '-f null -');
+  // a stream on stdout, as with -o -
+  const piped = runCli(['-i', clips.small(), '-q', '-f', 'nut', '-', '--model', 'bicubic', '--scale', '2']);
+  t.equal(piped.code, 0, piped.stderr);
+  const nut = join(tmp, 'last-dash.nut');
+  writeFileSync(nut, piped.stdout);
+  t.equal(probeVideoFrames(nut).length, frames, `-f nut -: ${frames} frames on stdout, readable by ffprobe`);
+  const file = join(tmp, 'last-file.mkv');
+  const named = runCli(['-i', clips.small(), '-q', '--model', 'bicubic', file]);
+  t.equal(named.code, 0, named.stderr);
+  t.equal(probeVideoFrames(file).length, frames, 'a file named last');
+  const both = runCli(['-i', clips.small(), '-o', join(tmp, 'a.mkv'), join(tmp, 'b.mkv')]);
+  t.equal(both.code, 2);
+  t.match(both.stderr, /^stream-sr: two outputs: -o .*a\.mkv and .*b\.mkv; give one\n$/);
+  const none = runCli(['-i', clips.small()]);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /^stream-sr: no output: give -o OUTPUT/);
+  t.notOk(existsSync(join(tmp, 'a.mkv')) || existsSync(join(tmp, 'b.mkv')), 'no file written on a refusal');
 });
 
 t.test('-r on a file is refused, not ignored: it sets a PNG folder\'s rate only', async (t) => {

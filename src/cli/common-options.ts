@@ -16,7 +16,7 @@ export function logOptions<T>(y: Argv<T>) {
 
 /**
  * ffmpeg habits: `-c:v`, `-vcodec`, `-pix_fmt`, `-crf`, `-preset` and `-r` are accepted as aliases
- * of the long options.
+ * of the long options, and the output may come last without `-o`.
  */
 export function normaliseArgv(argv: readonly string[]): string[] {
   const aliases: Record<string, string> = {
@@ -26,7 +26,9 @@ export function normaliseArgv(argv: readonly string[]): string[] {
     '-crf': '--crf',
     '-preset': '--preset',
   };
-  return argv.map((a) => aliases[a] ?? a);
+  // the output given as a bare `-` without -o (`-f null -`, `-f nut -`): yargs would read a
+  // positional `-` as an empty flag, so it is passed by name; after -i or -o it is that option's value
+  return argv.map((a, i) => (a === '-' && i > 0 && !['-i', '--input', '-o', '--output'].includes(argv[i - 1]!) ? '--out=-' : (aliases[a] ?? a)));
 }
 
 /** The video encoder's flags, for every command that encodes (upscale, submit). */

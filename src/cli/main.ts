@@ -30,14 +30,15 @@ function oneLine(msg: string): string {
 const yargs = createRequire(import.meta.url)('yargs') as typeof yargsEsm;
 
 // before anything native is loaded: stdout carries the stream and nothing else
-if (writesStreamToStdout(hideBin(process.argv))) moveStdoutAside();
+const argv = normaliseArgv(hideBin(process.argv));
+if (writesStreamToStdout(argv)) moveStdoutAside();
 
 // Downstream closed our stderr or stdout: nothing left to tell anyone, but the run goes on, so the
 // output is still written whole (`stream-sr ... 2>&1 | head -1` must not cut the file short).
 process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
-await yargs(normaliseArgv(hideBin(process.argv)))
+await yargs(argv)
   .scriptName('stream-sr')
   .usage('$0 -i INPUT -o OUTPUT [options]\n\nCausal video super-resolution between a decoder and an encoder.')
   .command(upscaleCommand)

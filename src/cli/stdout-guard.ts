@@ -45,7 +45,7 @@ export function moveStdoutAside(): void {
   }
 }
 
-/** `-o -` (or `--output -`) among the arguments: stdout will carry the stream. */
+/** `-o -` (or `--output -`) among the (normalised) arguments, or the output given last as `-`: stdout will carry the stream. */
 export function writesStreamToStdout(argv: readonly string[]): boolean {
-  return argv.some((a, i) => ((a === '-o' || a === '--output') && argv[i + 1] === '-') || a === '--output=-' || a === '-o-');
+  return argv.some((a, i) => ((a === '-o' || a === '--output') && argv[i + 1] === '-') || a === '--output=-' || a === '-o-' || a === '--out=-');
 }

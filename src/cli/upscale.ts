@@ -11,7 +11,8 @@ import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
 function builder(y: Argv) {
   return liveOptions(encoderOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
-    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "output file or URL, or '-' for stdout" })
+    .positional('out', { type: 'string', describe: "the output, given last as ffmpeg takes it (instead of -o)" })
+    .option('output', { alias: 'o', type: 'string', describe: "output file or URL, or '-' for stdout (or give it last, as ffmpeg does)" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov; null: upscale, write nothing); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
@@ -20,6 +21,7 @@ function builder(y: Argv) {
     .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N,modelDelayMs=N' })
     .option('overwrite', { alias: 'y', type: 'boolean', default: false, describe: 'overwrite the output file' })
     .example('$0 -i in.mp4 -o out.mp4', 'upscale x4 with the default model')
+    .example('$0 -i in.mp4 -f null -', 'upscale every frame, write nothing: time a run as ffmpeg does')
     .example('$0 -i in.mkv -o out.mkv --scale 2 --model bicubic', 'x2 with bicubic, audio and subtitles copied')
     .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
     .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order')
@@ -30,14 +32,23 @@ function builder(y: Argv) {
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
+/** The output from `-o`, or given last as ffmpeg takes it (`-f null -`); one of the two, once. */
+export function outputFrom(args: { output?: string | undefined; out?: string | undefined }): string {
+  if (args.output !== undefined && args.out !== undefined) throw new UsageError(`two outputs: -o ${args.output} and ${args.out}; give one`);
+  const output = args.output ?? args.out;
+  if (output === undefined || output === '') throw new UsageError('no output: give -o OUTPUT (a file, a URL, or - for stdout), or the output last as ffmpeg takes it');
+  return output;
+}
+
 async function handler(args: Args): Promise<void> {
   const log = loggerFromArgs(args);
   try {
     if (args.maxInFlight < 1 || !Number.isInteger(args.maxInFlight)) throw new UsageError('--max-in-flight must be a whole number of at least 1');
+    const output = outputFrom(args);
     const result = await runUpscaleJob({
       input: args.input,
       ...(args.inputFormat ? { inputFormat: args.inputFormat } : {}),
-      output: args.output,
+      output,
       ...(args.format ? { outputFormat: args.format } : {}),
       model: modelSpecFrom(modelValuesFromArgs(args)),
       encoder: encoderSettingsFrom(args),
@@ -57,7 +68,7 @@ async function handler(args: Args): Promise<void> {
     });
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
-    const done = args.format === 'null' ? 'upscaled, none written (-f null)' : `written to ${args.output === '-' ? 'stdout' : args.output}`;
+    const done = args.format === 'null' ? 'upscaled, none written (-f null)' : `written to ${output === '-' ? 'stdout' : output}`;
     log.info(`${s.framesOut} frames ${done}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
     if (s.modelReport) log.info(s.modelReport);
     const peakRss = `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
@@ -73,7 +84,7 @@ async function handler(args: Args): Promise<void> {
 }
 
 export const upscaleCommand: CommandModule<object, Args> = {
-  command: ['$0', 'upscale'],
+  command: ['$0 [out]', 'upscale [out]'],
   describe: 'upscale a video file, pipe or folder of frames',
   builder: builder as unknown as CommandModule<object, Args>['builder'],
   handler,
