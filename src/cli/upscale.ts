@@ -12,7 +12,7 @@ function builder(y: Argv) {
   return liveOptions(encoderOptions(logOptions(modelOptions(y))))
     .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
     .positional('out', { type: 'string', describe: "the output, given last as ffmpeg takes it (instead of -o)" })
-    .option('output', { alias: 'o', type: 'string', describe: "output file or URL, or '-' for stdout (or give it last, as ffmpeg does)" })
+    .option('output', { alias: 'o', type: 'string', describe: "output file, PNG pictures (up/%04d.png), URL, or '-' for stdout (or give it last, as ffmpeg does)" })
     .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov; null: upscale, write nothing); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
@@ -25,6 +25,7 @@ function builder(y: Argv) {
     .example('$0 -i in.mkv -o out.mkv --scale 2 --model bicubic', 'x2 with bicubic, audio and subtitles copied')
     .example("ffmpeg -i in.mp4 -f yuv4mpegpipe - | $0 -i - -o - -f y4m | ffmpeg -i - out.mp4", 'as a filter between two ffmpegs')
     .example('$0 -i frames/ -r 30 -o out.mp4', 'a folder of PNG frames in name order')
+    .example('$0 -i in.mp4 -o up/%04d.png', 'PNG pictures, numbered from 1')
     .example('$0 -i rtsp://cam/stream -o out/cam/index.m3u8', 'an RTSP camera to a rolling HLS folder')
     .example('$0 -i srt://feed:9000 -o srt://out:9001 --live-policy fallback --model esrgan-slim', 'a live feed, falling back to bicubic when behind')
     .example('$0 -i in.mp4 -o out.mp4 --model stream-diffvsr --model-dir export/ --device cuda', 'Stream-DiffVSR from an ONNX export (see the README)');

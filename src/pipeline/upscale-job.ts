@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StoppedBeforeStartError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Rational } from '../core/rational.js';
@@ -9,6 +9,7 @@ import type { EncoderSettings } from '../av/output.js';
 import { isUrl } from '../sources/open-source.js';
 import { defaultLiveSettings, type LiveSettings } from '../sources/live-options.js';
 import { outputKind } from '../sinks/live-outputs.js';
+import { pictureNames } from '../sinks/picture-names.js';
 import { JsonProgressReporter, ProgressReporter } from './progress.js';
 import type { RunSummary } from './run.js';
 import { StopSignals } from './signals.js';
@@ -70,8 +71,10 @@ function sameFile(input: string, output: string): boolean {
   }
 }
 
-function checkOutput(input: string, output: string, overwrite: boolean, kind: string): void {
-  if (output === '-' || isUrl(output) || kind === 'segments' || kind === 'null') return;
+function checkOutput(input: string, named: string, overwrite: boolean, kind: string): void {
+  if (named === '-' || isUrl(named) || kind === 'segments' || kind === 'null') return;
+  // numbered pictures: the first one's name is what must not be written over unasked
+  const output = kind === 'pictures' ? join(dirname(named), pictureNames(named).first) : named;
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new UsageError(`output '${output}': is a directory`);
     if (sameFile(input, output)) throw new UsageError(`output '${output}' is the input file '${input}' itself; refusing to overwrite what is being read (write to another file)`);

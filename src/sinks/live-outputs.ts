@@ -5,12 +5,13 @@ import { DEFAULTS } from '../core/defaults.js';
 import type { Rational } from '../core/rational.js';
 import { muxerForPath, muxerForUrl } from '../av/containers.js';
 import type { EncoderSettings } from '../av/output.js';
+import { isPictureOutput } from './picture-names.js';
 
 /**
  * How an output is written: one file or pipe, an HLS folder, numbered/dated segments, a network
- * publish, or nowhere (`-f null`, FFmpeg's way to time a run without writing it).
+ * publish, PNG pictures, or nowhere (`-f null`, FFmpeg's way to time a run without writing it).
  */
-export type OutputKind = 'file' | 'hls' | 'segments' | 'rtsp' | 'rtmp' | 'srt' | 'udp' | 'null';
+export type OutputKind = 'file' | 'hls' | 'segments' | 'rtsp' | 'rtmp' | 'srt' | 'udp' | 'pictures' | 'null';
 
 export interface OutputRequest {
   readonly output: string;
@@ -56,6 +57,7 @@ export function outputKind(req: OutputRequest): OutputKind {
   if (byUrl === 'flv') return 'rtmp';
   if (byUrl === 'mpegts') return /^srt:/i.test(req.output) ? 'srt' : 'udp';
   if (req.format === 'hls' || /\.m3u8$/i.test(req.output)) return 'hls';
+  if (isPictureOutput(req.output, req.format)) return 'pictures';
   return 'file';
 }
 
@@ -77,6 +79,7 @@ export function planOutput(req: OutputRequest): OutputPlan {
     case 'segments':
       return planSegments(req);
     case 'null':
+    case 'pictures':
       return { kind, url: req.output, muxerOptions: {}, lowLatency: false };
     default:
       return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };

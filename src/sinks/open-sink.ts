@@ -5,6 +5,9 @@ import type { EncoderSettings } from '../av/output.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import { AvSink } from './av-sink.js';
 import { NullSink } from './null-sink.js';
+import { PngFolderSink } from './png-folder-sink.js';
+import { pictureNames } from './picture-names.js';
+import { PNG_PIXEL_FORMATS } from '../av/png-encoder.js';
 import { liveEncoder, planOutput, type OutputPlan, type OutputRequest } from './live-outputs.js';
 import type { CloseReason, Sink } from './sink.js';
 
@@ -23,7 +26,19 @@ export interface SinkRequest extends OutputRequest {
 export function createSink(req: SinkRequest): Sink {
   const plan = planOutput(req);
   // -f null: frames are taken as the model gives them and dropped; the output name is not opened
-  return plan.kind === 'null' ? new NullSink() : new PlannedSink(req, plan);
+  if (plan.kind === 'null') return new NullSink();
+  if (plan.kind === 'pictures') {
+    const names = pictureNames(req.output);
+    return new PngFolderSink({
+      dir: names.dir,
+      nameOf: (_index, written) => names.nameOf(written),
+      formats: PNG_PIXEL_FORMATS,
+      ...(req.pixelFormat ? { pixelFormat: req.pixelFormat } : {}),
+      stats: req.stats,
+      label: req.output,
+    });
+  }
+  return new PlannedSink(req, plan);
 }
 
 class PlannedSink implements Sink {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Frame, VideoInfo } from '../core/frame.js';
 import { SinkError, errorMessage } from '../core/errors.js';
 import { PngEncoder, pngPicture } from '../av/png-encoder.js';
+import { chooseOutputFormat } from '../av/pixel-formats.js';
 import type { RunStats } from '../core/stats.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
@@ -10,14 +11,24 @@ import type { CloseReason, Sink } from './sink.js';
 export interface PngFolderSinkOptions {
   /** Folder the pictures go into; created when missing. */
   readonly dir: string;
-  /** File name of the frame with this index (the `frames` command keeps the input's names). */
-  readonly nameOf: (index: number) => string;
+  /**
+   * File name of the frame with this index, the `written`th picture (the `frames` command keeps the
+   * input's names; an `-o out-%04d.png` numbers what it writes). May throw a SinkError.
+   */
+  readonly nameOf: (index: number, written: number) => string;
   readonly stats?: RunStats;
+  /** Pixel formats it may write, nearest to the frames' chosen (default: rgb24 only). */
+  readonly formats?: readonly string[];
+  /** --pix-fmt: one of `formats`. */
+  readonly pixelFormat?: string;
+  /** How the log names it (default: the folder). */
+  readonly label?: string;
 }
 
 /**
- * Writes each frame as an 8-bit RGB PNG file. Files are written under a temporary name and renamed,
- * so an interrupted run never leaves a truncated picture behind under a real frame's name.
+ * Writes each frame as an RGB PNG file (8-bit, or the nearest of `formats` to the frames' format).
+ * Files are written under a temporary name and renamed, so an interrupted run never leaves a
+ * truncated picture behind under a real frame's name.
  */
 export class PngFolderSink implements Sink {
   readonly label: string;
@@ -25,21 +36,24 @@ export class PngFolderSink implements Sink {
   private encoder?: PngEncoder;
   private description = '';
   private video?: VideoInfo;
+  private pixelFormat = 'rgb24';
   written = 0;
 
   constructor(private readonly opts: PngFolderSinkOptions) {
-    this.label = opts.dir;
+    this.label = opts.label ?? opts.dir;
   }
 
-  async open(video: VideoInfo, _source: SourceInfo): Promise<void> {
+  async open(video: VideoInfo, source: SourceInfo): Promise<void> {
+    this.pixelFormat = chooseOutputFormat(video.pixelFormat, this.opts.formats ?? ['rgb24'], this.opts.pixelFormat);
+    for (const copy of source.copyStreams) this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: PNG pictures carry no ${copy.kind}`);
     try {
       await mkdir(this.opts.dir, { recursive: true });
     } catch (err) {
       throw new SinkError(`output folder '${this.opts.dir}': ${errorMessage(err)}`, { cause: err });
     }
-    this.encoder = await PngEncoder.create(video.width, video.height);
+    this.encoder = await PngEncoder.create(video.width, video.height, this.pixelFormat);
     this.video = video;
-    this.description = `${this.opts.dir}: png rgb24 ${video.width}x${video.height}`;
+    this.description = `${this.label}: png ${this.pixelFormat} ${video.width}x${video.height}`;
   }
 
   describe(): string {
@@ -48,15 +62,15 @@ export class PngFolderSink implements Sink {
 
   accepts(): VideoInfo {
     if (!this.video) throw new Error('PngFolderSink.accepts() before open()');
-    return pngPicture(this.video.width, this.video.height);
+    return pngPicture(this.video.width, this.video.height, this.pixelFormat);
   }
 
   async write(frame: Frame): Promise<void> {
     const { width, height } = frame.info;
-    if (!this.encoder || this.encoder.width !== width || this.encoder.height !== height) this.encoder = await PngEncoder.create(width, height);
+    const path = join(this.opts.dir, this.opts.nameOf(frame.index, this.written));
+    if (!this.encoder || this.encoder.width !== width || this.encoder.height !== height) this.encoder = await PngEncoder.create(width, height, this.pixelFormat);
     const encoder = this.encoder;
     const png = await this.time('encode', () => encoder.encode(frame));
-    const path = join(this.opts.dir, this.opts.nameOf(frame.index));
     const partial = `${path}.partial-${process.pid}`;
     try {
       await writeFile(partial, png);
