@@ -75,6 +75,15 @@ t.test('an option value outside its choices: one line naming the option, the val
   t.match(live.stderr, /^stream-sr: --live-policy skip: not one of /, 'a camelCase option is named by its flag');
 });
 
+t.test('an unknown option is named once, as typed; a positional out of its choices is quoted', async (t) => {
+  const r = runCli(['-i', clips.small(), '-o', join(tmp, 'unknown.mkv'), '--bogus-opt', '-Z']);
+  t.equal(r.code, 2);
+  t.equal(r.stderr, 'stream-sr: unknown arguments: --bogus-opt, -Z\n(see stream-sr --help)\n');
+  const action = runCli(['models', 'bogusaction']);
+  t.equal(action.code, 2);
+  t.equal(action.stderr, "stream-sr: 'bogusaction': not one of list, build, pull\n(see stream-sr --help)\n");
+});
+
 t.test('an option given without its value is refused, not taken as its default', async (t) => {
   for (const flag of ['--precision', '--threads', '--device']) {
     const target = join(tmp, `bare${flag}.mkv`);
@@ -95,6 +104,18 @@ t.test('a whole-number option with another value: one line quoting it as typed, 
   }
   const overlap = runCli(['-i', clips.small(), '-o', out('whole-overlap.mkv'), '--tile', '64', '--tile-overlap', 'x']);
   t.equal(overlap.stderr, 'stream-sr: --tile-overlap x: must be a whole number of at least 0\n');
+});
+
+t.test('--crf that is not a number is quoted as typed', async (t) => {
+  for (const value of ['abc', '1e3', '']) {
+    const target = out(`crf-${value}.mkv`);
+    const r = runCli(['-i', clips.small(), '-o', target, '--model', 'bicubic', '--crf', value]);
+    t.equal(r.code, 2);
+    t.equal(r.stderr, `stream-sr: --crf ${value || "''"}: not a number\n`);
+    t.notOk(existsSync(target), 'no output file');
+  }
+  const fractional = runCli(['-i', clips.small(), '-o', out('crf-fraction.mp4'), '-q', '--model', 'bicubic', '--crf', '23.5']);
+  t.equal(fractional.code, 0, `a fractional crf is x264's own (${fractional.stderr})`);
 });
 
 t.test('an unwritable output', async (t) => {

@@ -12,6 +12,8 @@ t.test('the stream-sr launcher passes arguments, output and exit codes through',
   const v = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8' });
   t.equal(v.status, 0);
   t.equal(v.stdout.trim(), version);
+  const elsewhere = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', cwd: '/' });
+  t.equal(elsewhere.stdout.trim(), version, 'the version from any working folder (not the nearest package.json)');
   const bad = spawnSync(LAUNCHER, ['-i', '/nonexistent/in.mkv', '-o', '/tmp/never.mkv'], { encoding: 'utf8' });
   t.equal(bad.status, 2);
   t.match(bad.stderr, /\/nonexistent\/in\.mkv/);

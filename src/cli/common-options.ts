@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { stderrLogger, type Logger } from '../core/log.js';
 import { DEFAULTS } from '../core/defaults.js';
+import { UsageError } from '../core/errors.js';
 import type { EncoderSettings } from '../av/output.js';
 
 /** The stderr logger at the level -v / -q ask for. */
@@ -18,6 +19,9 @@ export function logOptions<T>(y: Argv<T>) {
  * ffmpeg habits: `-c:v`, `-vcodec`, `-pix_fmt`, `-crf`, `-preset` and `-r` are accepted as aliases
  * of the long options, and the output may come last without `-o`.
  */
+/** The commands besides upscale (the default one): their arguments are theirs to read. */
+const OTHER_COMMANDS = ['models', 'run', 'serve', 'eval', 'frames', 'worker', 'submit', 'jobs'];
+
 export function normaliseArgv(argv: readonly string[]): string[] {
   const aliases: Record<string, string> = {
     '-c:v': '--codec',
@@ -26,20 +30,25 @@ export function normaliseArgv(argv: readonly string[]): string[] {
     '-crf': '--crf',
     '-preset': '--preset',
   };
-  // the output given as a bare `-` without -o (`-f null -`, `-f nut -`): yargs would read a
-  // positional `-` as an empty flag, so it is passed by name; after -i or -o it is that option's value
-  return argv.map((a, i) => (a === '-' && i > 0 && !['-i', '--input', '-o', '--output'].includes(argv[i - 1]!) ? '--out=-' : (aliases[a] ?? a)));
+  // the upscale command's output given as a bare `-` without -o (`-f null -`, `-f nut -`): yargs
+  // would read a positional `-` as an empty flag, so it is passed by name; after -i or -o it is that
+  // option's value
+  const upscale = !OTHER_COMMANDS.includes(argv.find((a) => !a.startsWith('-')) ?? '');
+  return argv.map((a, i) => (upscale && a === '-' && i > 0 && !['-i', '--input', '-o', '--output'].includes(argv[i - 1]!) ? '--out=-' : (aliases[a] ?? a)));
 }
 
 /** The video encoder's flags, for every command that encodes (upscale, submit). */
 export function encoderOptions<T>(y: Argv<T>) {
   return y
     .option('codec', { type: 'string', describe: `video encoder (also -c:v); default ${DEFAULTS.videoCodec}, wrapped_avframe for y4m` })
-    .option('crf', { type: 'number', default: DEFAULTS.crf, describe: 'x264/x265 constant rate factor' })
+    // a string, so that a refusal quotes what was typed (a number option turns `abc` into NaN)
+    .option('crf', { type: 'string', default: String(DEFAULTS.crf), describe: 'x264/x265 constant rate factor' })
     .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
     .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" });
 }
 
-export function encoderSettingsFrom(args: { codec?: string | undefined; crf: number; preset: string }): EncoderSettings {
-  return { ...(args.codec ? { codec: args.codec } : {}), crf: args.crf, preset: args.preset };
+export function encoderSettingsFrom(args: { codec?: string | undefined; crf: string; preset: string }): EncoderSettings {
+  const crf = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(args.crf) ? Number(args.crf) : NaN;
+  if (Number.isNaN(crf)) throw new UsageError(`--crf ${args.crf || "''"}: not a number`);
+  return { ...(args.codec ? { codec: args.codec } : {}), crf, preset: args.preset };
 }

@@ -14,20 +14,40 @@ import { moveStdoutAside, writesStreamToStdout } from './stdout-guard.js';
 
 /**
  * yargs' own messages on one line: its "Invalid values:" block becomes `--precision fp16: not one of
- * auto, fp32, int8`, as our own option errors read, and "Not enough arguments following: precision"
- * becomes `--precision: needs a value`.
+ * auto, fp32, int8`, as our own option errors read (a positional's value is quoted instead),
+ * "Not enough arguments following: precision" becomes `--precision: needs a value`, and an unknown
+ * `--foo-bar` is named once, as typed.
  */
-function oneLine(msg: string): string {
+function oneLine(msg: string, argv: readonly string[]): string {
+  const flag = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const typed = (key: string): boolean => argv.some((a) => a === `--${flag(key)}` || a.startsWith(`--${flag(key)}=`) || a === `-${key}`);
+  const unknown = /^Unknown arguments?: (.*)$/s.exec(msg.trim());
+  if (unknown) {
+    // yargs names an unknown --foo-bar twice (foo-bar, fooBar); a positional it did not expect, bare
+    const names = unknown[1]!.split(',').map((n) => n.trim());
+    const shown = names.filter((n) => !(/[A-Z]/.test(n) && names.includes(flag(n)))).map((n) => (typed(n) ? `${n.length === 1 ? '-' : '--'}${n}` : `'${n}'`));
+    return `unknown ${shown.length === 1 ? 'argument' : 'arguments'}: ${shown.join(', ')}`;
+  }
   const choice = msg.split('Argument:').length === 2 ? /^Invalid values:\s*Argument: ([\w-]+), Given: (.*), Choices: (.*)$/s.exec(msg.trim()) : null;
   const bare = /^Not enough arguments following: ([\w-]+)$/.exec(msg.trim());
   if (bare) return `--${bare[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: needs a value`;
-  if (choice) return `--${choice[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${choice[2]!.trim().replace(/^"(.*)"$/, '$1')}: not one of ${choice[3]!.trim().replace(/"/g, '').replace(/\s*\n\s*/g, ' ')}`;
+  if (choice) {
+    // a positional (models bogus) is quoted as typed, not named as an option
+    const value = choice[2]!.trim().replace(/^"(.*)"$/, '$1');
+    const at = argv.indexOf(value);
+    const positional = !typed(choice[1]!) && at >= 0 && !argv[at - 1]?.startsWith('-');
+    const what = positional ? `'${value}'` : `--${flag(choice[1]!)} ${value}`;
+    return `${what}: not one of ${choice[3]!.trim().replace(/"/g, '').replace(/\s*\n\s*/g, ' ')}`;
+  }
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
 // column ("encod/er"); its CommonJS build wraps at word boundaries (wrap-ansi)
-const yargs = createRequire(import.meta.url)('yargs') as typeof yargsEsm;
+const require = createRequire(import.meta.url);
+const yargs = require('yargs') as typeof yargsEsm;
+// our own package.json (dist/src/cli → the root): yargs would look from the working folder up
+const { version } = require('../../../package.json') as { version: string };
 
 // before anything native is loaded: stdout carries the stream and nothing else
 const argv = normaliseArgv(hideBin(process.argv));
@@ -54,12 +74,12 @@ await yargs(argv)
   .fail((msg, err, y) => {
     // a command's own failure goes on up; yargs' parse errors (YError: an option missing its value) are usage errors
     if (err && err.name !== 'YError') throw err;
-    process.stderr.write(`stream-sr: ${oneLine(msg ?? err?.message ?? '')}\n(see stream-sr --help)\n`);
+    process.stderr.write(`stream-sr: ${oneLine(msg ?? err?.message ?? '', argv)}\n(see stream-sr --help)\n`);
     void y;
     process.exit(2);
   })
   .help()
   .alias('help', 'h')
-  .version()
+  .version(version)
   .wrap(Math.min(110, process.stderr.columns || 100))
   .parseAsync();

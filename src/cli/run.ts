@@ -22,7 +22,7 @@ async function run(args: { pipeline: string; verbose: boolean; quiet: boolean })
     p.start();
   }).finally(() => signals.dispose());
   const m = p.status().metrics;
-  log.info(`${p.id}: ${final}; ${m.framesOut} frames written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
+  log.info(`${p.id}: ${final}; ${m.framesOut} frame${m.framesOut === 1 ? '' : 's'} written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
   if (final === 'failed') {
     process.stderr.write(`stream-sr: ${p.lastError?.message ?? 'the pipeline failed'}\n`);
     return p.refused ? 2 : 1;

@@ -70,7 +70,7 @@ async function handler(args: Args): Promise<void> {
     const s = result.summary;
     const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
     const done = args.format === 'null' ? 'upscaled, none written (-f null)' : `written to ${output === '-' ? 'stdout' : output}`;
-    log.info(`${s.framesOut} frames ${done}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
+    log.info(`${s.framesOut} frame${s.framesOut === 1 ? '' : 's'} ${done}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
     if (s.modelReport) log.info(s.modelReport);
     const peakRss = `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`;
     if (result.live) log.verbose(`live queue peak ${s.stats.get('queuePeak')} frames, ${peakRss}`);
