@@ -98,4 +98,9 @@ t.test('pull refuses what it cannot fetch, naming the reason', async (t) => {
   t.equal(closed.code, 1);
   t.match(closed.stderr, /127\.0\.0\.1:\d+\/models\/RealESRGAN_General_x4_v3\.param: cannot connect \(.*ECONNREFUSED/);
   t.same(entries(join(tmp, 'x')), [], 'nothing left behind');
+  for (const base of ['file:///srv/models', '/srv/models']) {
+    const local = await runCliAsync(['models', 'pull', 'realesr-general-x4v3', '--out', join(tmp, 'x'), '--base-url', base]);
+    t.equal(local.code, 2, `--base-url ${base}: a usage error`);
+    t.equal(local.stderr, `stream-sr: --base-url ${base}: only http:// and https:// URLs are taken (serve a local mirror folder over HTTP, e.g. python3 -m http.server)\n`);
+  }
 });

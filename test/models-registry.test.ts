@@ -92,6 +92,11 @@ t.test('`stream-sr models` lists the package models as converted, and models fro
   t.match(out, new RegExp(`esrgan-slim +x2,x4 +1\\.[89] MB +no +converted +${built}/esrgan-slim`));
   t.match(out, new RegExp(`bicubic +x2,x4 +\\d\\.\\d kB +no +generated +${built}/bicubic`));
   t.match(out, new RegExp(`mine +x2 .* ready +${b}/mine`));
+  const one = runCli(['models', 'list', 'mine', '--model-dir', built], { env: { STREAM_SR_MODEL_PATH: b } });
+  t.same(one.stdout.toString().trim().split('\n').slice(1).map((l) => l.split(/ +/)[0]), ['mine'], '`models list ID` lists that model only');
+  const none = runCli(['models', 'list', 'nope']);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /^stream-sr: models list: no model 'nope' \(known: .*bicubic.*\)\n$/);
   const bad = runCli(['models', 'build', 'realesr-general-x4v3', '--out', built]);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /'realesr-general-x4v3' is not built here .*fetched with `stream-sr models pull realesr-general-x4v3`/);

@@ -20,6 +20,10 @@ interface ModelsArgs {
 async function pull(args: ModelsArgs, out: string): Promise<void> {
   if (!args.ids?.length) throw new UsageError(`models pull: name the model(s) to download (${pullableIds().join(', ')})`);
   const baseUrl = args.baseUrl ?? process.env[BASE_URL_ENV];
+  if (baseUrl !== undefined && !/^https?:\/\//i.test(baseUrl)) {
+    const from = args.baseUrl !== undefined ? '--base-url ' : `${BASE_URL_ENV}=`;
+    throw new UsageError(`${from}${baseUrl}: only http:// and https:// URLs are taken (serve a local mirror folder over HTTP, e.g. python3 -m http.server)`);
+  }
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', stop);
@@ -50,7 +54,10 @@ async function handler(args: ModelsArgs): Promise<void> {
     } else if (args.action === 'pull') {
       await pull(args, out);
     } else {
-      process.stdout.write(formatRows(await modelRows(args.modelDir ?? [])));
+      const rows = await modelRows(args.modelDir ?? []);
+      const unknown = (args.ids ?? []).filter((id) => !rows.some((r) => r.id === id));
+      if (unknown.length) throw new UsageError(`models list: no model ${unknown.map((id) => `'${id}'`).join(', ')} (known: ${rows.map((r) => r.id).join(', ')})`);
+      process.stdout.write(formatRows(args.ids?.length ? rows.filter((r) => args.ids!.includes(r.id)) : rows));
     }
   } catch (err) {
     process.exitCode = reportError(err, false);
@@ -63,7 +70,7 @@ export const modelsCommand: CommandModule<object, ModelsArgs> = {
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['list', 'build', 'pull'], default: 'list', describe: `list: known and installed models; build: convert ${BUNDLED.join(', ')} into models/; pull ID: download, check, convert and register` })
-      .positional('ids', { type: 'string', array: true, describe: `models to build or pull (pull: ${pullableIds().join(', ')})` })
+      .positional('ids', { type: 'string', array: true, describe: `models to list, build or pull (pull: ${pullableIds().join(', ')})` })
       .option('model-dir', { type: 'string', array: true, describe: 'extra folder(s) to search (also STREAM_SR_MODEL_PATH)' })
       .option('out', { type: 'string', describe: 'where build and pull write (default: the package models/ folder)' })
       .option('base-url', { type: 'string', describe: `pull from this folder URL instead of the published location (also ${BASE_URL_ENV})` })
