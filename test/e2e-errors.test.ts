@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clips, ffmpeg, probeVideoFrames } from './helpers/media.js';
@@ -104,6 +104,19 @@ t.test('a whole-number option with another value: one line quoting it as typed, 
   }
   const overlap = runCli(['-i', clips.small(), '-o', out('whole-overlap.mkv'), '--tile', '64', '--tile-overlap', 'x']);
   t.equal(overlap.stderr, 'stream-sr: --tile-overlap x: must be a whole number of at least 0\n');
+});
+
+t.test('--tune reaches the encoder; a tune it does not know is refused before the file is made', async (t) => {
+  const film = out('tune-film.mp4');
+  const r = runCli(['-i', clips.small(), '-o', film, '-q', '--model', 'bicubic', '--tune', 'film']);
+  t.equal(r.code, 0, r.stderr);
+  // x264 writes its settings into the stream: film sets psy-rd trellis 0.15 and deblock -1:-1
+  t.match(readFileSync(film).toString('latin1'), /deblock=1:-1:-1 .*psy_rd=1\.00:0\.15/, "x264's settings say film");
+  const bogus = out('tune-bogus.mp4');
+  const bad = runCli(['-i', clips.small(), '-o', bogus, '--model', 'bicubic', '--tune', 'bogus']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /^stream-sr: output '.*tune-bogus\.mp4': unknown libx264 tune 'bogus' \(film, animation, .*\)\n$/);
+  t.notOk(existsSync(bogus), 'no output file');
 });
 
 t.test('--crf that is not a number is quoted as typed', async (t) => {

@@ -44,11 +44,12 @@ export function encoderOptions<T>(y: Argv<T>) {
     // a string, so that a refusal quotes what was typed (a number option turns `abc` into NaN)
     .option('crf', { type: 'string', default: String(DEFAULTS.crf), describe: 'x264/x265 constant rate factor' })
     .option('preset', { type: 'string', default: DEFAULTS.preset, describe: 'x264/x265 preset' })
+    .option('tune', { type: 'string', describe: 'x264/x265 tune (film, animation, grain, zerolatency...; live outputs default to zerolatency)' })
     .option('pix-fmt', { type: 'string', describe: "output pixel format (default: the input's, or the nearest the encoder takes)" });
 }
 
-export function encoderSettingsFrom(args: { codec?: string | undefined; crf: string; preset: string }): EncoderSettings {
+export function encoderSettingsFrom(args: { codec?: string | undefined; crf: string; preset: string; tune?: string | undefined }): EncoderSettings {
   const crf = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(args.crf) ? Number(args.crf) : NaN;
   if (Number.isNaN(crf)) throw new UsageError(`--crf ${args.crf || "''"}: not a number`);
-  return { ...(args.codec ? { codec: args.codec } : {}), crf, preset: args.preset };
+  return { ...(args.codec ? { codec: args.codec } : {}), crf, preset: args.preset, ...(args.tune ? { options: { tune: args.tune } } : {}) };
 }
