@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fixture, sharedData } from './helpers/media.js';
+import { clips, fixture, sharedData } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { ssimPlane } from '../src/metrics/ssim.js';
 import { lumaPlane } from '../src/metrics/planes.js';
@@ -145,6 +145,17 @@ t.test('frame counts and sizes must match: a clear error, exit 2', async (t) => 
   const m = runCli(['eval', '--ref', join(tmp, 'missing.mkv'), '--test', pair.test]);
   t.equal(m.code, 2);
   t.match(m.stderr, /missing\.mkv/);
+});
+
+t.test('--html in a missing folder is refused before any scoring: one line, exit 2', async (t) => {
+  const clip = clips.small();
+  const r = runCli(['eval', '--ref', clip, '--test', clip, '--html', join(tmp, 'no-such-folder', 'r.html')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^stream-sr: --html .*no-such-folder\/r\.html: folder .*no-such-folder does not exist\n$/);
+  t.equal(r.stdout.length, 0, 'nothing scored');
+  const dir = runCli(['eval', '--ref', clip, '--test', clip, '--html', tmp]);
+  t.equal(dir.code, 2);
+  t.match(dir.stderr, /: is a directory\n$/);
 });
 
 t.test('folders of PNG frames (what `stream-sr frames` writes) score like the video they came from', async (t) => {

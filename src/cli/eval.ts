@@ -1,7 +1,8 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
+import { SinkError, UsageError, errorMessage } from '../core/errors.js';
 import { qualityReportHtml } from '../report/quality-report.js';
 import { evaluate, type EvalReport } from '../metrics/evaluate.js';
 import type { FrameScores } from '../metrics/frame-scores.js';
@@ -56,6 +57,18 @@ async function scoreOne(args: Args, test: string, label: string | undefined): Pr
   return report;
 }
 
+/** The HTML report's path: in a folder that exists and can be written, not a folder itself. */
+function checkReportTarget(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) throw new UsageError(`--html ${path}: folder ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--html ${path}: is a directory`);
+  try {
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--html ${path}: not writable`);
+  }
+}
+
 /** 'vid4_walk/gt.mkv' rather than a bare 'gt.mkv' */
 const refName = (ref: string): string => `${basename(dirname(ref))}/${basename(ref)}`;
 
@@ -64,6 +77,8 @@ async function handler(args: Args): Promise<void> {
     const tests = args.test;
     if (args.label.length > tests.length) throw new UsageError(`${args.label.length} --label for ${tests.length} --test`);
     const labels = tests.map((t, i) => args.label[i] ?? basename(t, extname(t)));
+    // before the scoring, which can take minutes: where the report goes
+    if (args.html) checkReportTarget(args.html);
     const reports: EvalReport[] = [];
     // one --test prints as it always has; several are each headed by their label
     for (const [i, test] of tests.entries()) reports.push(await scoreOne(args, test, tests.length > 1 ? labels[i] : undefined));
@@ -74,7 +89,11 @@ async function handler(args: Args): Promise<void> {
         conditions: [['ground truth', args.ref], ...(args.input ? [['input', args.input] as const] : []), ...tests.map((t, i) => [labels[i]!, t] as const), ['edge crop for the scores', `${args.crop} px`], ['written', new Date().toISOString()]],
         sections: [{ title: refName(args.ref), gt: args.ref, ...(args.input ? { input: args.input } : {}), models: reports.map((report, i) => ({ label: labels[i]!, path: tests[i]!, report })) }],
       });
-      await writeFile(args.html, html);
+      try {
+        await writeFile(args.html, html);
+      } catch (err) {
+        throw new SinkError(`--html ${args.html}: cannot write the report: ${errorMessage(err)}`, { cause: err });
+      }
       process.stderr.write(`wrote ${args.html} (${(html.length / 1024).toFixed(0)} KiB)\n`);
     }
   } catch (err) {
