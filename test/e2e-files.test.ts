@@ -195,6 +195,16 @@ t.test('the output may come last without -o, as ffmpeg takes it', async (t) => {
   t.notOk(existsSync(join(tmp, 'a.mkv')) || existsSync(join(tmp, 'b.mkv')), 'no file written on a refusal');
 });
 
+t.test('interlaced input is named as such in a warning (it is upscaled as progressive frames)', async (t) => {
+  const inter = join(tmp, 'interlaced.mp4');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25:duration=0.2', '-c:v', 'libx264', '-flags', '+ildct+ilme', '-x264opts', 'tff=1', '-pix_fmt', 'yuv420p', inter]);
+  const r = runCli(['-i', inter, '-o', join(tmp, 'interlaced-up.mkv'), '-q', '--model', 'bicubic', '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stderr, `stream-sr: warning: input '${inter}' is interlaced (top field first): each frame's two fields are upscaled together as one progressive picture, which combs where things move; deinterlace it first (ffmpeg -vf bwdif)\n`);
+  const progressive = runCli(['-i', clips.small(), '-o', join(tmp, 'progressive-up.mkv'), '-q', '--model', 'bicubic', '--scale', '2']);
+  t.equal(progressive.stderr, '', 'no warning for progressive input');
+});
+
 t.test('-r on a file is refused, not ignored: it sets a PNG folder\'s rate only', async (t) => {
   const out = join(tmp, 'rate-on-file.mkv');
   const r = runCli(['-i', clips.small(), '-o', out, '-q', '-r', '30']);

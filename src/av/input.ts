@@ -29,7 +29,17 @@ export interface OpenedInput {
   readonly copyStreams: readonly CopyStream[];
   /** Streams neither upscaled nor copied, described for a warning. */
   readonly ignored: readonly string[];
+  /** The video's field order when the container or codec says it is interlaced ('top field first'...). */
+  readonly interlaced?: string;
 }
+
+/** FFmpeg's interlaced field orders (AVFieldOrder), as the warning names them. */
+const FIELD_ORDERS: Readonly<Record<string, string>> = {
+  'top coded first, top displayed first': 'top field first',
+  'bottom coded first, bottom displayed first': 'bottom field first',
+  'top coded first, bottom displayed first': 'top field coded first, bottom shown first',
+  'bottom coded first, top displayed first': 'bottom field coded first, top shown first',
+};
 
 export interface InputOptions {
   /** FFmpeg URL, path, or 'pipe:0'. */
@@ -123,7 +133,8 @@ export async function openInput(opts: InputOptions): Promise<OpenedInput> {
     color: colorOf(par),
     ...(duration ? { durationSeconds: duration } : {}),
   };
-  return { demuxer, videoStream, video, copyStreams, ignored };
+  const interlaced = FIELD_ORDERS[String(par.field_order)];
+  return { demuxer, videoStream, video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}) };
 }
 
 /** Video decoder for the chosen stream; `flush()` at the end, or the last frames are lost. */

@@ -65,6 +65,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   try {
     const input = await source.open();
     for (const s of input.ignored) log.warn(`input stream ${s} is neither upscaled nor copied`);
+    if (input.interlaced) {
+      log.warn(`input '${source.label}' is interlaced (${input.interlaced}): each frame's two fields are upscaled together as one progressive picture, which combs where things move; deinterlace it first (ffmpeg -vf bwdif)`);
+    }
     checkOutputSize(input.video, model.scale, `input '${source.label}'`);
     const layout = negotiateLayout(model, input.layout ?? 'native');
     const pictures = modelInput(model, input.video, layout);

@@ -52,7 +52,8 @@ export class AvSource implements Source {
       }
       return { video: this.input.video, copyStreams: [], ignored: [] };
     }
-    return { video: this.input.video, copyStreams: this.input.copyStreams, ignored: this.input.ignored };
+    const { video, copyStreams, ignored, interlaced } = this.input;
+    return { video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}) };
   }
 
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {

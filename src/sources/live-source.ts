@@ -67,7 +67,8 @@ export class LiveSource implements Source {
     this.copyStreams = connection.input.copyStreams;
     connection.attach(this.copyStreams);
     this.connection = connection;
-    return { video, copyStreams: this.copyStreams, ignored: connection.input.ignored };
+    const { ignored, interlaced } = connection.input;
+    return { video, copyStreams: this.copyStreams, ignored, ...(interlaced ? { interlaced } : {}) };
   }
 
   /** Opens the input, retrying with backoff when reconnecting is on; undefined when stopped. */

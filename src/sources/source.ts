@@ -11,6 +11,8 @@ export interface SourceInfo {
   readonly copyStreams: readonly CopyStream[];
   /** Streams that are neither upscaled nor copied, for a warning. */
   readonly ignored: readonly string[];
+  /** Set when the video is interlaced: its field order, for a warning (frames are upscaled whole). */
+  readonly interlaced?: string;
   /** How its frames hold pixels: decoded pictures ('native', the default) or float RGB (test patterns). */
   readonly layout?: PixelLayout;
 }
