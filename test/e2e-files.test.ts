@@ -205,6 +205,24 @@ t.test('interlaced input is named as such in a warning (it is upscaled as progre
   t.equal(progressive.stderr, '', 'no warning for progressive input');
 });
 
+t.test('the output starts at 0 as ffmpeg\'s does, audio and video still in step; -copyts keeps the input\'s times', async (t) => {
+  const late = join(tmp, 'late-start.ts');
+  ffmpeg(['-i', clips.withAac(), '-c', 'copy', '-output_ts_offset', '10', '-f', 'mpegts', late]);
+  const starts = (file: string): Record<string, number> =>
+    Object.fromEntries(probeStreams(file).map((s) => [String(s.codec_type), Number(s.start_time)]));
+  const input = starts(late);
+  t.ok(input.video! > 10 && input.audio! > 10, `the input starts late (video ${input.video}, audio ${input.audio})`);
+  const out = join(tmp, 'late-start.mp4');
+  const r = runCli(['-i', late, '-o', out, '-q', '--model', 'bicubic', '--scale', '2']);
+  t.equal(r.code, 0, r.stderr);
+  const output = starts(out);
+  t.ok(Math.min(output.video!, output.audio!) < 0.001, `starts at 0 (video ${output.video}, audio ${output.audio})`);
+  t.ok(Math.abs(output.video! - output.audio! - (input.video! - input.audio!)) < 0.002, 'the video stays where it was against the audio');
+  const kept = join(tmp, 'late-start-copyts.mp4');
+  t.equal(runCli(['-i', late, '-o', kept, '-q', '--model', 'bicubic', '--scale', '2', '-copyts']).code, 0);
+  t.ok(Math.abs(starts(kept).video! - input.video!) < 0.002, `-copyts: the video starts where the input's did (${starts(kept).video})`);
+});
+
 t.test('-r on a file is refused, not ignored: it sets a PNG folder\'s rate only', async (t) => {
   const out = join(tmp, 'rate-on-file.mkv');
   const r = runCli(['-i', clips.small(), '-o', out, '-q', '-r', '30']);

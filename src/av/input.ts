@@ -31,6 +31,8 @@ export interface OpenedInput {
   readonly ignored: readonly string[];
   /** The video's field order when the container or codec says it is interlaced ('top field first'...). */
   readonly interlaced?: string;
+  /** The input's start time in microseconds (FFmpeg's start_time over all streams), 0 when unknown. */
+  readonly startMicroseconds: number;
 }
 
 /** FFmpeg's interlaced field orders (AVFieldOrder), as the warning names them. */
@@ -134,7 +136,9 @@ export async function openInput(opts: InputOptions): Promise<OpenedInput> {
     ...(duration ? { durationSeconds: duration } : {}),
   };
   const interlaced = FIELD_ORDERS[String(par.field_order)];
-  return { demuxer, videoStream, video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}) };
+  const start = Number(demuxer.start_time);
+  const startMicroseconds = Number.isFinite(start) && start > -9.2e18 ? start : 0;
+  return { demuxer, videoStream, video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}), startMicroseconds };
 }
 
 /** Video decoder for the chosen stream; `flush()` at the end, or the last frames are lost. */

@@ -57,6 +57,8 @@ export interface OutputOptions {
   readonly innerContainer?: string;
   /** Things the user should hear about while the file is written (timestamps repaired, y4m timing). */
   readonly onWarning?: (message: string) => void;
+  /** Subtracted from every stream's timestamps (µs): the input's start, so the output starts at 0. */
+  readonly startMicroseconds?: number;
 }
 
 export function defaultCodec(container: string): string {
@@ -260,6 +262,7 @@ export class AvOutput {
   }
 
   async writeVideo(frame: Beamcoder.Frame): Promise<void> {
+    if (this.opts.startMicroseconds && typeof frame.pts === 'number') frame.pts -= this.startIn(this.opts.video.timeBase);
     const step = frame.pkt_duration > 0 ? frame.pkt_duration : this.framePeriod();
     const pts = this.videoTimes.map(frame.pts, step);
     if (this.videoTimes.lastShift) this.repaired(`frame pts ${frame.pts} came after ${this.lastVideoPts ?? '?'}, time base ${this.opts.video.timeBase.num}/${this.opts.video.timeBase.den}`);
@@ -289,6 +292,7 @@ export class AvOutput {
   private async writeCopyNow(packet: CopyPacket): Promise<void> {
     const target = this.copyMap.get(packet.streamIndex)!;
     const pkt = packet.handle as Beamcoder.Packet;
+    if (this.opts.startMicroseconds) shiftPacket(pkt, -this.startIn(target.inTb));
     this.repairCopyTimes(packet.streamIndex, pkt);
     const outTb = pairOf(target.out.time_base);
     pkt.stream_index = target.out.index;
@@ -418,6 +422,11 @@ export class AvOutput {
     }
   }
 
+  /** The input's start time in a stream's time base (rounded as FFmpeg's av_rescale_q does). */
+  private startIn(tb: Rational): number {
+    return rescale(this.opts.startMicroseconds ?? 0, { num: 1, den: 1_000_000 }, tb);
+  }
+
   /** One frame in the encoder's time base, from the frame rate (1 when unknown). */
   private framePeriod(): number {
     const { frameRate, timeBase } = this.opts.video;
@@ -543,6 +552,12 @@ export function copyStreamParams(input: Beamcoder.Stream, out: Beamcoder.Stream)
 
 export function pairOf(v: number[]): Rational {
   return { num: v[0] ?? 1, den: v[1] ?? 1 };
+}
+
+function shiftPacket(pkt: Beamcoder.Packet, by: number): void {
+  const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
+  if (valid(pkt.pts)) pkt.pts += by;
+  if (valid(pkt.dts)) pkt.dts += by;
 }
 
 export function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {

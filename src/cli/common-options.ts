@@ -29,6 +29,7 @@ export function normaliseArgv(argv: readonly string[]): string[] {
     '-pix_fmt': '--pix-fmt',
     '-crf': '--crf',
     '-preset': '--preset',
+    '-copyts': '--copyts',
   };
   // the upscale command's output given as a bare `-` without -o (`-f null -`, `-f nut -`): yargs
   // would read a positional `-` as an empty flag, so it is passed by name; after -i or -o it is that

@@ -17,6 +17,7 @@ function builder(y: Argv) {
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
     .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
+    .option('copyts', { type: 'boolean', default: false, describe: "keep the input's timestamps as they are (ffmpeg's -copyts); without it the output starts at 0, as ffmpeg's does" })
     .option('max-in-flight', { type: 'number', default: DEFAULTS.maxInFlight, describe: 'frames between decoder and encoder at most' })
     .option('inject', { type: 'string', hidden: true, describe: 'fault injection for tests: delayMs=N,errorAfter=N,eosAfter=N,modelDelayMs=N' })
     .option('overwrite', { alias: 'y', type: 'boolean', default: false, describe: 'overwrite the output file' })
@@ -57,6 +58,7 @@ async function handler(args: Args): Promise<void> {
       overwrite: args.overwrite,
       maxInFlight: args.maxInFlight,
       ...(args.framerate ? { frameRate: parseRate(args.framerate, '--framerate') } : {}),
+      ...(args.copyts ? { copyTimestamps: true } : {}),
       progress: args.progress === 'json' ? 'json' : !args.quiet,
       ...(args.inject ? { inject: parseInject(args.inject) } : {}),
       live: liveSettingsFrom(args),

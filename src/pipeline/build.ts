@@ -74,6 +74,7 @@ export async function buildPipeline(spec: PipelineSpec, ctx: BuildContext): Prom
     ...(spec.source.frameRate ? { frameRate: spec.source.frameRate } : {}),
     ...(spec.source.options ? { options: spec.source.options } : {}),
     ...(spec.source.range ? { range: spec.source.range } : {}),
+    ...(spec.source.copyTimestamps ? { copyTimestamps: true } : {}),
     live: { settings: spec.live, log, stats, ...(ctx.signal ? { signal: ctx.signal } : {}) },
   });
   const live = source instanceof LiveSource;

@@ -56,6 +56,8 @@ export interface PipelineSpec {
     readonly options?: Readonly<Record<string, string>>;
     /** Part of a file only (a chunk of a queued job). */
     readonly range?: FrameRange;
+    /** -copyts: outputs keep the input's timestamps instead of starting at 0. */
+    readonly copyTimestamps?: boolean;
   };
   readonly live: LiveSettings;
   readonly model: ModelSpec;

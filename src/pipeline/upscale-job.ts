@@ -30,6 +30,8 @@ export interface UpscaleJob {
   readonly overwrite: boolean;
   readonly maxInFlight: number;
   readonly frameRate?: Rational;
+  /** -copyts: keep the input's timestamps (outputs otherwise start at 0, as ffmpeg's do). */
+  readonly copyTimestamps?: boolean;
   /** true: ffmpeg's progress line (rewritten in place on a terminal); 'json': one JSON line a second. */
   readonly progress: boolean | 'json';
   /** Fault injection between source and model, or in the model (tests). */
@@ -89,7 +91,7 @@ function specOf(job: UpscaleJob): PipelineSpec {
   const live = job.live ?? defaultLiveSettings();
   return {
     id: 'cli',
-    source: { url: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}) },
+    source: { url: job.input, ...(job.inputFormat ? { format: job.inputFormat } : {}), ...(job.frameRate ? { frameRate: job.frameRate } : {}), ...(job.copyTimestamps ? { copyTimestamps: true } : {}) },
     live,
     model: job.model,
     fallbackModel: job.fallbackModel ?? DEFAULTS.fallbackModel,

@@ -82,6 +82,7 @@ export class AvSink implements Sink {
       video: target,
       encoder: { ...this.opts.encoder, codec },
       copyStreams: source.copyStreams,
+      ...(source.startMicroseconds ? { startMicroseconds: source.startMicroseconds } : {}),
       ...(this.opts.muxerOptions ? { muxerOptions: this.opts.muxerOptions } : {}),
       ...(this.opts.openOwnIO !== undefined ? { openOwnIO: this.opts.openOwnIO } : {}),
       ...(this.opts.closeAfterMs ? { closeAfterMs: this.opts.closeAfterMs } : {}),

@@ -15,6 +15,8 @@ export interface AvSourceOptions {
   readonly options?: Readonly<Record<string, string>>;
   /** Read part of a file only (a chunk of a queued job): video only, no streams copied. */
   readonly range?: FrameRange;
+  /** -copyts: outputs keep the input's timestamps instead of starting at 0. */
+  readonly copyTimestamps?: boolean;
 }
 
 /** Part of a file's video, by presentation time in the video stream's time base. */
@@ -52,8 +54,8 @@ export class AvSource implements Source {
       }
       return { video: this.input.video, copyStreams: [], ignored: [] };
     }
-    const { video, copyStreams, ignored, interlaced } = this.input;
-    return { video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}) };
+    const { video, copyStreams, ignored, interlaced, startMicroseconds } = this.input;
+    return { video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}), ...(this.opts.copyTimestamps ? {} : { startMicroseconds }) };
   }
 
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {

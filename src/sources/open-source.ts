@@ -19,6 +19,8 @@ export interface SourceRequest {
   readonly options?: Readonly<Record<string, string>>;
   /** Part of a file only (a chunk of a queued job). */
   readonly range?: FrameRange;
+  /** -copyts: a file's outputs keep its timestamps instead of starting at 0. */
+  readonly copyTimestamps?: boolean;
   /** How live inputs (rtsp, srt, rtmp, udp, HLS over http) are read; without it they are read like files. */
   readonly live?: { readonly settings: LiveSettings; readonly log: Logger; readonly signal?: AbortSignal; readonly stats?: RunStats };
 }

@@ -13,6 +13,12 @@ export interface SourceInfo {
   readonly ignored: readonly string[];
   /** Set when the video is interlaced: its field order, for a warning (frames are upscaled whole). */
   readonly interlaced?: string;
+  /**
+   * Where the input's time starts (µs), which file outputs subtract from every stream so that they
+   * start at 0, as ffmpeg does without -copyts. Unset: timestamps are written as they are (live
+   * inputs, a queued job's chunks, -copyts).
+   */
+  readonly startMicroseconds?: number;
   /** How its frames hold pixels: decoded pictures ('native', the default) or float RGB (test patterns). */
   readonly layout?: PixelLayout;
 }
