@@ -158,9 +158,21 @@ export class VideoDecoder {
     }
   }
 
+  /**
+   * beamcoder's receive loop ends, silently, at a picture that fails to decode (the cut last packet
+   * of a truncated mp4): on a flush the pictures behind it in the frame threads were lost. They are
+   * asked for again with an empty decode, which only receives. An empty answer is the end or one
+   * more damaged picture, and there are at most as many of those as frame threads.
+   */
   async flush(): Promise<Beamcoder.Frame[]> {
     try {
-      return (await this.decoder.flush()).frames;
+      const frames = (await this.decoder.flush()).frames;
+      for (let empty = 0; empty < Math.max(1, this.decoder.thread_count); ) {
+        const more = (await this.decoder.decode([])).frames;
+        frames.push(...more);
+        empty = more.length ? 0 : empty + 1;
+      }
+      return frames;
     } catch (err) {
       throw new SourceError(`decoding failed at end of stream: ${ffmpegReason(err)}`, { cause: err });
     }
