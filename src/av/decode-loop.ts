@@ -9,6 +9,8 @@ export interface DecodeLoopOptions {
   readonly keyframeGate?: boolean;
   /** Live streams: a packet the decoder rejects (lost datagrams) is skipped and counted, as ffplay does. */
   readonly skipDamaged?: boolean;
+  /** Told once when the input ends on a damaged packet (a file cut short). */
+  readonly onWarning?: (message: string) => void;
   /** Times the demuxer and the decoder (RunStats.time). */
   readonly time?: <T>(stage: 'demux' | 'decode', work: () => Promise<T>) => Promise<T>;
 }
@@ -29,6 +31,7 @@ export class DecodeLoop {
   private readonly pending: Beamcoder.Frame[] = [];
   private sawKeyframe: boolean;
   private ended = false;
+  private lastDamaged = false;
 
   constructor(
     readonly input: OpenedInput,
@@ -44,8 +47,10 @@ export class DecodeLoop {
     const packet = await time('demux', () => this.read());
     if (!packet) {
       this.ended = true;
+      if (this.lastDamaged) this.opts.onWarning?.(`input '${this.opts.label}': it ends on a damaged packet (a file cut short?); every picture that decodes before it is kept`);
       return { frames: await time('decode', () => this.decoder.flush()) };
     }
+    this.lastDamaged = packet.flags.CORRUPT;
     if (packet.stream_index !== this.input.videoStream.index) return { frames: [], other: packet };
     if (!this.sawKeyframe) {
       if (!packet.flags.KEY) return { frames: [] };

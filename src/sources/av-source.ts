@@ -61,7 +61,7 @@ export class AvSource implements Source {
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
     const input = this.input;
     if (!input) throw new Error('AvSource.frames() before open()');
-    const loop = new DecodeLoop(input, { label: this.label, time: (stage, work) => read.stats.time(stage, work) });
+    const loop = new DecodeLoop(input, { label: this.label, onWarning: (m) => read.onWarning?.(m), time: (stage, work) => read.stats.time(stage, work) });
     const negotiated = new NegotiatedPictures(input.video, (m) => read.onWarning?.(m));
     const copied = new Set(input.copyStreams.map((s) => s.index));
     const onOther = (packet: Beamcoder.Packet): void => {
