@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ffmpeg, clips, ROOT } from './helpers/media.js';
+import { ffmpeg, clips, NUMBER, probeJson, psnrY, ROOT } from './helpers/media.js';
 import { runCli, runCliAsync, shell, type CliResult } from './helpers/cli.js';
 import { decodedFrames, formatMatrix, framesReported, nativeCrash, outputState, ownMessages, type MatrixRow } from './helpers/reliability.js';
 import { random } from './helpers/tfjs-fixtures.js';
@@ -119,6 +119,36 @@ const cutMkv = cut(mkv, 'cut.mkv', 0.6);
 runCase('truncated mkv', ['-i', cutMkv], at('o-cut-mkv.mkv'), { code: 0, output: 'all', reference: cutMkv });
 const cutTs = cut(ts, 'cut.ts', 0.6);
 runCase('truncated ts', ['-i', cutTs], at('o-cut-ts.mkv'), { code: 0, output: 'all', reference: cutTs });
+/** Every video frame at 64x48 as RGB24, none duplicated or dropped (ffmpeg's rawvideo default is CFR). */
+function rgb64x48(path: string): Buffer[] {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', 'scale=64:48', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 << 20 });
+  const size = 64 * 48 * 3;
+  return Array.from({ length: Math.floor(r.stdout.length / size) }, (_, i) => r.stdout.subarray(i * size, (i + 1) * size));
+}
+/** Cut near half, inside a video packet (at 64x48 the half itself often lands in an audio packet). */
+function cutInVideoPacket(src: string, name: string): string {
+  const half = readFileSync(src).length / 2;
+  const packets = (probeJson(src, ['-select_streams', 'v:0', '-show_entries', 'packet=pos,size']).packets as Array<{ pos: string; size: string }>).map((p) => ({ pos: Number(p.pos), size: Number(p.size) }));
+  const p = packets.find((p) => p.pos + p.size > half)!;
+  copyFileSync(src, at(name));
+  truncateSync(at(name), p.pos + Math.floor(p.size / 2));
+  return at(name);
+}
+// moov at the front: the index survives the cut and the last packet read is a partial one, whose
+// failed picture ended the decoder's flush (the frames behind it in the frame threads were lost)
+for (const audio of [false, true]) {
+  const name = `truncated mp4, moov at the front${audio ? ', with AAC' : ''} (50 %, inside a video packet)`;
+  const whole = make(`fs${audio ? '-aac' : ''}.mp4`, [...TESTSRC('64x48', 2), ...(audio ? ['-f', 'lavfi', '-i', 'sine=duration=2', '-c:a', 'aac', '-shortest'] : []), '-vf', NUMBER, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart']);
+  const input = cutInVideoPacket(whole, `cut-fs${audio ? '-aac' : ''}.mp4`);
+  t.test(name, async (t) => {
+    const out = at(`o-cut-fs${audio ? '-aac' : ''}.mkv`);
+    check(t, name, runCli([...FAST, '-i', input, '-o', out, '-y']), out, { code: 0, warning: /warning: input '.*cut-fs(-aac)?\.mp4': it ends on a damaged packet/, output: 'all', reference: input });
+    // the order too: each frame, scaled back down, is closest to the same frame of ffmpeg's decode
+    const ref = rgb64x48(input);
+    const closest = rgb64x48(out).map((f) => ref.reduce((best, r, j) => (psnrY(f, r) > psnrY(f, ref[best]!) ? j : best), 0));
+    t.same(closest, ref.map((_, i) => i), `the ${ref.length} frames ffmpeg decodes, in its order`);
+  });
+}
 for (const seed of [1, 2, 3]) {
   // 12 runs of 8 random bytes after the first 4 KB: damaged packets, not a damaged header
   const bytes = readFileSync(ts);
