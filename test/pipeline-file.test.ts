@@ -1,7 +1,7 @@
 import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadPipelineFile, parsePipelineText, pipelineFromData } from '../src/pipeline/pipeline-file.js';
 import { PIPELINE_SCHEMA } from '../src/pipeline/pipeline-schema.js';
 import { UsageError } from '../src/core/errors.js';
@@ -97,6 +97,22 @@ t.test('stream-sr run: a bad file exits 2 naming the field; a batch job runs to 
   const fails = await runCliAsync(['run', join(tmp, 'fails.yaml')]);
   t.equal(fails.code, 1, 'a failed file job exits 1 (files are not restarted by default)');
   t.match(fails.stderr, /unknown model 'no-such-model'/);
+});
+
+t.test("stream-sr run: a file output's missing folder is made; one that cannot be written is reported once, not retried", async (t) => {
+  const out = join(tmp, 'new', 'deeper', 'x.mkv');
+  writeFileSync(join(tmp, 'folder.yaml'), `id: folder\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${out}' } ]\n`);
+  const made = await runCliAsync(['run', join(tmp, 'folder.yaml')]);
+  t.equal(made.code, 0, made.stderr);
+  t.equal(probeVideoFrames(out).length, 10, 'the folder is made, as for HLS outputs, and the file written');
+  // a folder that cannot be made (a file is in its place): restarts are on, but none can fix it
+  const blocked = join(tmp, 'folder.yaml', 'x.mkv');
+  writeFileSync(join(tmp, 'blocked.yaml'), `id: blocked\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${blocked}' } ]\nrestart: { enabled: true, initialDelayMs: 100 }\n`);
+  const fails = await runCliAsync(['run', join(tmp, 'blocked.yaml')], { timeoutMs: 30_000 });
+  t.equal(fails.code, 1, fails.stderr);
+  const lines = fails.stderr.split('\n').filter((l) => l.includes(`output '${blocked}'`));
+  t.same(lines, [`stream-sr: error: blocked: output '${blocked}': cannot create its folder '${dirname(blocked)}': EEXIST: file already exists, mkdir '${dirname(blocked)}'; not restarted (a restart cannot fix this)`], 'reported once, clearly');
+  t.match(fails.stderr, /blocked: failed; 0 frames written/);
 });
 
 t.test('a pipeline file can set every model option the command line can, with the same meaning', async (t) => {

@@ -4,7 +4,7 @@ import { beamcoder } from './beamcoder.js';
 import type { ColorInfo } from '../core/frame.js';
 import type { Rational } from '../core/rational.js';
 import { rescale } from '../core/rational.js';
-import { BrokenPipeError, SinkError, UsageError, errorMessage } from '../core/errors.js';
+import { BrokenPipeError, SinkError, UnwritableOutputError, UsageError, errorMessage } from '../core/errors.js';
 import type { CopyPacket, CopyStream } from './input.js';
 import { ffmpegReason } from './input.js';
 import { copyRefusal, rawVideoOnly } from './containers.js';
@@ -479,7 +479,7 @@ function checkWritable(url: string, label: string): void {
     closeSync(openSync(url, 'w'));
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'Read-only file system' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'Permission denied' : errorMessage(err);
-    throw new UsageError(`output '${label}': cannot open for writing: ${reason}`, { cause: err });
+    throw new UnwritableOutputError(`output '${label}': cannot open for writing: ${reason}`, { cause: err });
   }
 }
 

@@ -23,10 +23,8 @@ async function run(args: { pipeline: string; verbose: boolean; quiet: boolean })
   }).finally(() => signals.dispose());
   const m = p.status().metrics;
   log.info(`${p.id}: ${final}; ${m.framesOut} frame${m.framesOut === 1 ? '' : 's'} written${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : ''}`);
-  if (final === 'failed') {
-    process.stderr.write(`stream-sr: ${p.lastError?.message ?? 'the pipeline failed'}\n`);
-    return p.refused ? 2 : 1;
-  }
+  // the supervisor has reported why it failed
+  if (final === 'failed') return p.refused ? 2 : 1;
   return signals.exitCode() ?? 0;
 }
 

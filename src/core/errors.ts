@@ -7,6 +7,13 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
+/**
+ * An output file that cannot be written: its folder cannot be made, or the file cannot be opened
+ * (no such folder, no permission, a read-only file system). A user error that running the pipeline
+ * again cannot fix, so a service reports it once and does not restart the pipeline.
+ */
+export class UnwritableOutputError extends UsageError {}
+
 /** A run-time failure inside one stage of the pipeline. Exit code 1. */
 export class PipelineError extends Error {
   override readonly name: string = 'PipelineError';

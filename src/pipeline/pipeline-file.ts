@@ -88,6 +88,7 @@ function outputOf(sink: FileSink): OutputSpec {
     ...(sink.hls?.segmentSeconds !== undefined ? { hlsSegmentSeconds: sink.hls.segmentSeconds } : {}),
     ...(sink.hls?.listSize !== undefined ? { hlsListSize: sink.hls.listSize } : {}),
     hlsAppend: true,
+    createFolder: true,
     ...(sink.rtspTransport ? { rtspTransport: sink.rtspTransport } : {}),
     encoder: { ...(e.codec ? { codec: e.codec } : {}), crf: e.crf ?? DEFAULTS.crf, preset: e.preset ?? DEFAULTS.preset },
     ...(e.pixelFormat ? { pixelFormat: e.pixelFormat } : {}),

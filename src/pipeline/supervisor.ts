@@ -130,6 +130,12 @@ export class SupervisedPipeline {
     }
   }
 
+  /** The one report of what happened to a run: on the service's log, and in the pipeline's history for the console. */
+  private say(level: 'error' | 'warn', message: string): void {
+    this.log[level](`${this.id}: ${message}`);
+    this.history.log(`${level === 'warn' ? 'warning' : level}: ${message}`);
+  }
+
   private setState(state: PipelineState): void {
     this.state = state;
     this.history.log(`state: ${state}`);
@@ -154,7 +160,7 @@ export class SupervisedPipeline {
     if (refusal) {
       // a user error: reported, never retried (a retry would replace the file)
       this.lastError = { message: refusal, at: new Date().toISOString() };
-      this.log.error(`${this.id}: ${refusal}`);
+      this.say('error', refusal);
       return this.setState('failed');
     }
     this.setState('starting');
@@ -216,12 +222,13 @@ export class SupervisedPipeline {
     if (ended && ended.state !== 'failed') return this.setState(ended.state === 'completed' ? 'completed' : 'stopped');
     const message = ended?.error ?? `the pipeline's process ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`;
     this.lastError = { message, at: new Date().toISOString() };
-    const delay = this.restartEnabled ? this.backoff.nextDelay() : undefined;
+    // a failure that a restart cannot fix (an output that cannot be written) is reported once
+    const delay = this.restartEnabled && !ended?.lasting ? this.backoff.nextDelay() : undefined;
     if (delay === undefined) {
-      this.log.error(`${this.id}: ${message}${this.restartEnabled ? '; giving up' : ''}`);
+      this.say('error', `${message}${!this.restartEnabled ? '' : ended?.lasting ? '; not restarted (a restart cannot fix this)' : '; giving up'}`);
       return this.setState('failed');
     }
-    this.log.warn(`${this.id}: ${message}; restarting in ${(delay / 1000).toFixed(1)} s`);
+    this.say('warn', `${message}; restarting in ${(delay / 1000).toFixed(1)} s`);
     this.setState('restarting');
     this.restartTimer = setTimeout(() => {
       this.restarts++;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UnwritableOutputError, UsageError, errorMessage } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import type { Rational } from '../core/rational.js';
 import { muxerForPath, muxerForUrl } from '../av/containers.js';
@@ -25,6 +25,11 @@ export interface OutputRequest {
    * instead of replacing it (the CLI, as ffmpeg does).
    */
   readonly hlsAppend?: boolean;
+  /**
+   * Make a file output's folder when it is missing (pipelines: service jobs, as HLS folders and
+   * recordings always do) instead of refusing it (the CLI, as ffmpeg does).
+   */
+  readonly createFolder?: boolean;
   /** RTSP publish transport. */
   readonly rtspTransport?: 'tcp' | 'udp';
 }
@@ -82,6 +87,7 @@ export function planOutput(req: OutputRequest): OutputPlan {
     case 'pictures':
       return { kind, url: req.output, muxerOptions: {}, lowLatency: false };
     default:
+      if (req.createFolder && req.output !== '-' && !/^[a-z][a-z0-9+.-]*:/i.test(req.output)) makeFolder(dirname(req.output), req.output);
       return { kind, url: req.output, ...(req.format ? { format: req.format } : {}), muxerOptions: {}, lowLatency: false };
   }
 }
@@ -96,10 +102,19 @@ function srtCloseDelayMs(url: string): number {
   return Math.max(1000, (2 * latencyUs) / 1000);
 }
 
+/** Makes the folder an output writes into (and the folders above it); a failure names the output. */
+function makeFolder(dir: string, output: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UnwritableOutputError(`output '${output}': cannot create its folder '${dir}': ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 /** A playlist and its segments in one folder, the playlist keeping only the last few (a rolling window). */
 function planHls(req: OutputRequest): OutputPlan {
   const dir = dirname(req.output);
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir, req.output);
   const stem = basename(req.output, extname(req.output));
   return {
     kind: 'hls',
@@ -131,7 +146,7 @@ function planSegments(req: OutputRequest): OutputPlan {
   if (!strftime && !/%0?\d*d/.test(pattern)) throw new UsageError(`output '${pattern}': --segment-time needs a file name pattern such as rec-%05d.mp4 or rec-%Y%m%d-%H%M%S.mp4`);
   const inner = req.format ?? muxerForPath(pattern.replace(/%/g, ''));
   if (!inner || inner === 'hls' || inner === 'yuv4mpegpipe') throw new UsageError(`output '${pattern}': cannot tell the segment container from the file name (use .mp4, .mkv, .ts or -f)`);
-  mkdirSync(dirname(pattern), { recursive: true });
+  makeFolder(dirname(pattern), pattern);
   const muxerOptions: Record<string, string | number> = { segment_time: seconds, segment_format: inner, reset_timestamps: 1 };
   if (strftime) muxerOptions.strftime = 1;
   else muxerOptions.segment_start_number = firstFreeNumber(pattern);
