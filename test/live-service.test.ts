@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { probeStreams, probeVideoFrames } from './helpers/media.js';
+import { clips, probeStreams, probeVideoFrames } from './helpers/media.js';
 import { CLI } from './helpers/cli.js';
 import { freePort, Managed, startRtspCamera, waitFor } from './helpers/servers.js';
 import { parsePrometheus, sampleValue } from './helpers/prometheus.js';
@@ -21,6 +21,7 @@ interface PipelineView {
   framesOut: number;
   drops: number;
   fallbacks: number;
+  modelFrames: number;
   restarts: number;
   reconnects: number;
   lastError: { message: string; at: string } | null;
@@ -173,6 +174,40 @@ t.test('serve refuses a non-loopback address without a token, and then demands i
   t.equal((await api(base, '/pipelines')).status, 401, 'no token: 401');
   t.equal((await api(base, '/metrics', { headers: { authorization: 'Bearer wrong' } })).status, 401, 'wrong token: 401');
   t.equal((await api(base, '/pipelines', { headers: { authorization: 'Bearer s3cret' } })).status, 200, 'right token: 200');
+  serve.child.kill('SIGTERM');
+  t.equal(await serve.exit, 0);
+});
+
+/** ffmpeg sending a test pattern as MPEG-TS to a udp:// pipeline, as a camera encoder would. */
+function udpSender(port: number, seconds: number): Managed {
+  return new Managed('udp sender', 'ffmpeg', ['-v', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', `testsrc2=size=160x96:rate=25:duration=${seconds}`, '-c:v', 'libx264', '-tune', 'zerolatency', '-g', '25', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`]);
+}
+
+t.test('serve: model frames are the frames the model upscaled, in /pipelines and /metrics (a batch job and a udp:// input)', async (t) => {
+  const udpPort = await freePort('udp');
+  writeFileSync(join(tmp, 'count-batch.yaml'), `id: batch\nsource: { url: '${clips.small()}' }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/count.mkv' } ]\n`);
+  writeFileSync(join(tmp, 'count-udp.yaml'), `id: udpcam\nsource: { url: 'udp://127.0.0.1:${udpPort}', readTimeoutMs: 1000 }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/count-udp.mkv' } ]\n`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const serve = new Managed('serve', process.execPath, [CLI, 'serve', join(tmp, 'count-batch.yaml'), join(tmp, 'count-udp.yaml'), '--listen', `127.0.0.1:${port}`]);
+  t.teardown(() => serve.stop('SIGKILL'));
+  await serve.ready(/API on http:\/\/127\.0\.0\.1:\d+/, 20000);
+  const sender = udpSender(udpPort, 4);
+  t.teardown(() => sender.stop('SIGKILL'));
+  await waitFor(async () => {
+    const p = await pipelines(base);
+    return p.get('batch')?.state === 'completed' && (p.get('udpcam')?.framesOut ?? 0) >= 25;
+  }, 30000, 'the batch job to complete and the udp pipeline to write frames');
+  t.equal((await api(base, '/pipelines/udpcam/stop', { method: 'POST' })).status, 200, 'the udp pipeline drained, its counts final');
+  const list = await pipelines(base);
+  const { samples } = parsePrometheus((await api(base, '/metrics')).text);
+  for (const id of ['batch', 'udpcam']) {
+    const p = list.get(id)!;
+    t.ok(p.framesOut > 0, `${id}: ${p.framesOut} frames written`);
+    t.equal(p.modelFrames, p.framesOut, `${id}: every frame written went through the model (modelFrames in /pipelines)`);
+    t.equal(sampleValue(samples, 'stream_sr_model_frames_total', { pipeline: id }), p.framesOut, `${id}: stream_sr_model_frames_total`);
+  }
+  t.equal(list.get('batch')!.framesOut, 10);
   serve.child.kill('SIGTERM');
   t.equal(await serve.exit, 0);
 });

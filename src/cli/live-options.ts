@@ -54,12 +54,12 @@ export function liveSettingsFrom(args: LiveArgs): LiveSettings {
   };
 }
 
-/** ", latency p50 38 ms p95 61 ms, 3 dropped, 120 by the fallback model" (live runs). */
-export function liveSummary(m: MetricsSnapshot): string {
+/** ", latency p50 38 ms p95 61 ms, 3 dropped, 120 by the fallback model" (live runs; the last under `policy` fallback). */
+export function liveSummary(m: MetricsSnapshot, policy: LivePolicy): string {
   const parts: string[] = [];
   if (m.latencyP50Ms !== null) parts.push(`latency p50 ${m.latencyP50Ms.toFixed(0)} ms p95 ${(m.latencyP95Ms ?? 0).toFixed(0)} ms`);
   parts.push(`${m.framesIn} in, ${m.framesDropped} dropped`);
-  if (m.modelFrames || m.fallbackFrames) parts.push(`${m.fallbackFrames} of ${m.modelFrames + m.fallbackFrames} by the fallback model`);
+  if (policy === 'fallback') parts.push(`${m.fallbackFrames} of ${m.modelFrames + m.fallbackFrames} by the fallback model`);
   if (m.reconnects) parts.push(`${m.reconnects} reconnect${m.reconnects === 1 ? '' : 's'}`);
   return parts.join(', ');
 }

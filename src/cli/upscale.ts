@@ -7,6 +7,7 @@ import { modelOptions, modelSpecFrom, modelValuesFromArgs } from '../pipeline/mo
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
 import { liveOptions, liveSettingsFrom, liveSummary } from './live-options.js';
+import type { LivePolicy } from '../sources/live-options.js';
 
 function builder(y: Argv) {
   return liveOptions(encoderOptions(logOptions(modelOptions(y))))
@@ -70,7 +71,7 @@ async function handler(args: Args): Promise<void> {
       log,
     });
     const s = result.summary;
-    const extra = result.live ? ` (${liveSummary(result.metrics)})` : '';
+    const extra = result.live ? ` (${liveSummary(result.metrics, args.livePolicy as LivePolicy)})` : '';
     const done = args.format === 'null' ? 'upscaled, none written (-f null)' : `written to ${output === '-' ? 'stdout' : output}`;
     log.info(`${s.framesOut} frame${s.framesOut === 1 ? '' : 's'} ${done}${s.state === 'aborted' ? ' (stopped early)' : ''}${extra}`);
     if (s.modelReport) log.info(s.modelReport);

@@ -12,6 +12,8 @@ export interface ModelStep {
   readonly pixels: Pixels;
   /** To pass back with the next frame; undefined for models without history. */
   readonly state?: ModelState;
+  /** Upscaled by the faster model of the `fallback` policy, not the model: counted apart. */
+  readonly byFallback?: boolean;
 }
 
 /**

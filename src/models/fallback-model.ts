@@ -20,7 +20,8 @@ const EMA = 0.2;
  * frame before its deadline (arrival + budget, allowing for the time the output takes), else by the
  * faster fallback model (bicubic by default). The primary model's time per frame is learned as it
  * runs, starting from a warm-up on a blank frame, so the first frames are not judged on a cold start.
- * Counts go to stats as `modelFrames` and `fallbackFrames`.
+ * A frame the fallback model took says so (`byFallback`): superResolve counts it as a
+ * `fallbackFrames`, the others as `modelFrames`.
  *
  * State: the primary model's own, passed back to it frame after frame. A fallback frame passes it
  * on untouched, so the primary's next frame continues from the last frame it computed across the
@@ -94,13 +95,9 @@ export class FallbackModel implements SrModel {
     const { arrivedAt } = frame;
     const now = (this.opts.now ?? performance.now.bind(performance))();
     const expectedEnd = now + (this.primaryMs ?? 0) + this.outputMsPerFrame();
-    if (arrivedAt === undefined || expectedEnd <= arrivedAt + this.opts.budgetMs) {
-      this.opts.stats.count('modelFrames');
-      return this.timed(frame, state);
-    }
-    this.opts.stats.count('fallbackFrames');
+    if (arrivedAt === undefined || expectedEnd <= arrivedAt + this.opts.budgetMs) return this.timed(frame, state);
     const { pixels } = await this.fallback.upscale(frame, undefined);
-    return { pixels, ...(state !== undefined ? { state } : {}) };
+    return { pixels, ...(state !== undefined ? { state } : {}), byFallback: true };
   }
 
   /** Converting and encoding one output frame, on average so far. */

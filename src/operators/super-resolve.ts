@@ -10,7 +10,8 @@ import type { ModelState, SrModel } from '../inference/sr-model.js';
  * previous frame) lives here and nowhere else: the model returns it with each output and gets it
  * back with the next frame; on the first frame, after a discontinuity, or after a size change it
  * gets none. Output frames copy pts, duration and index from their input; only pixels and geometry
- * change. One state is held at a time, so memory stays constant.
+ * change. One state is held at a time, so memory stays constant. Each frame upscaled is counted
+ * in `stats`: `modelFrames`, or `fallbackFrames` for those the fallback policy's faster model took.
  */
 export function superResolve(model: SrModel, output: VideoInfo, stats?: RunStats): OperatorFunction<Frame, Frame> {
   return (frames) =>
@@ -28,6 +29,7 @@ export function superResolve(model: SrModel, output: VideoInfo, stats?: RunStats
             state = undefined;
             throw inStage('model', err);
           }
+          stats?.count(step.byFallback ? 'fallbackFrames' : 'modelFrames');
           state = model.usesHistory ? step.state : undefined;
           previous = current.info;
           const sameSize = current.info.width * model.scale === output.width && current.info.height * model.scale === output.height;

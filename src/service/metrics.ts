@@ -27,7 +27,7 @@ export function prometheusText(pipelines: readonly PipelineStatus[], uptimeSecon
   family('stream_sr_frames_in_total', 'counter', 'Frames received from the source.', each((p) => p.metrics.framesIn));
   family('stream_sr_frames_out_total', 'counter', 'Frames written to the outputs.', each((p) => p.metrics.framesOut));
   family('stream_sr_frames_dropped_total', 'counter', 'Frames dropped: the model was behind (live-policy drop, or fallback past max-queue), or frames still waiting when the pipeline stopped.', each((p) => p.metrics.framesDropped));
-  family('stream_sr_model_frames_total', 'counter', 'Frames upscaled by the primary model under the fallback policy.', each((p) => p.metrics.modelFrames));
+  family('stream_sr_model_frames_total', 'counter', 'Frames upscaled by the model (under the fallback policy: by the primary model).', each((p) => p.metrics.modelFrames));
   family('stream_sr_fallback_frames_total', 'counter', 'Frames upscaled by the fallback model.', each((p) => p.metrics.fallbackFrames));
   family('stream_sr_restarts_total', 'counter', 'Restarts of the pipeline after a failure.', each((p) => p.restarts));
   family('stream_sr_reconnects_total', 'counter', 'Reconnects of the live source.', each((p) => p.metrics.reconnects));
