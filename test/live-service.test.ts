@@ -211,3 +211,28 @@ t.test('serve: model frames are the frames the model upscaled, in /pipelines and
   serve.child.kill('SIGTERM');
   t.equal(await serve.exit, 0);
 });
+
+t.test('serve: a udp:// pipeline waiting for its sender is not in error, and stopping it is no error', async (t) => {
+  const udpPort = await freePort('udp');
+  const url = `udp://127.0.0.1:${udpPort}`;
+  writeFileSync(join(tmp, 'wait.yaml'), `id: udpcam\nsource: { url: '${url}', readTimeoutMs: 500 }\nmodel: { id: bicubic, scale: 2 }\nsinks: [ { url: '${tmp}/wait/index.m3u8' } ]\n`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const serve = new Managed('serve', process.execPath, [CLI, 'serve', join(tmp, 'wait.yaml'), '--listen', `127.0.0.1:${port}`]);
+  t.teardown(() => serve.stop('SIGKILL'));
+  await serve.ready(/API on http:\/\/127\.0\.0\.1:\d+/, 20000);
+  await new Promise((r) => setTimeout(r, 2500)); // several read timeouts with nothing received
+  t.match((await pipelines(base)).get('udpcam'), { state: 'starting', lastError: null }, 'waiting: starting, no last error');
+  const stopped = await api(base, '/pipelines/udpcam/stop', { method: 'POST' });
+  t.match(stopped.body, { state: 'stopped', lastError: null }, 'a stop before any packet: stopped, no error');
+  t.equal((await api(base, '/pipelines/udpcam/start', { method: 'POST' })).status, 202);
+  const sender = udpSender(udpPort, 10);
+  t.teardown(() => sender.stop('SIGKILL'));
+  await waitFor(async () => ((await pipelines(base)).get('udpcam')?.framesOut ?? 0) >= 25, 30000, 'frames to flow');
+  t.match((await pipelines(base)).get('udpcam'), { state: 'running', lastError: null }, 'running, no last error');
+  serve.child.kill('SIGTERM');
+  t.equal(await serve.exit, 0, 'SIGTERM drains and exits 0');
+  const lines = serve.output.split('\n');
+  t.same(lines.filter((l) => /\b(error|warning):/.test(l)), [], 'no error or warning line');
+  t.same(lines.filter((l) => l.includes(url)).slice(0, 2), [`[udpcam] stream-sr: input '${url}': waiting for a sender`, `[udpcam] stream-sr: input '${url}': stopped before the stream could be opened; nothing was written`], 'waiting said once, and the stop as information');
+});

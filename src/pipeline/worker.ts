@@ -6,7 +6,7 @@
  * service drains too.
  */
 import { stderrLogger } from '../core/log.js';
-import { errorMessage, PipelineError, UnwritableOutputError, UsageError } from '../core/errors.js';
+import { errorMessage, PipelineError, StoppedBeforeStartError, UnwritableOutputError, UsageError } from '../core/errors.js';
 import { RunStats } from '../core/stats.js';
 import { PreviewEncoder } from '../preview/preview-encoder.js';
 import { PreviewTap } from '../preview/preview-tap.js';
@@ -60,9 +60,15 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     if (summary.modelReport) log.info(summary.modelReport);
     ended = { type: 'ended', state: summary.state === 'completed' ? 'completed' : 'aborted', metrics: meter.snapshot(), previewCopies: preview.copies };
   } catch (err) {
-    // the service reports the failure (once, with what it does next: restart or not)
-    const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
-    ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, ...(err instanceof UnwritableOutputError ? { lasting: true } : {}), metrics: meter.snapshot(), previewCopies: preview.copies };
+    if (err instanceof StoppedBeforeStartError) {
+      // stopped (as asked) while the input was still connecting or waiting for its sender: not a failure
+      log.info(errorMessage(err));
+      ended = { type: 'ended', state: 'aborted', metrics: meter.snapshot(), previewCopies: preview.copies };
+    } else {
+      // the service reports the failure (once, with what it does next: restart or not)
+      const where = err instanceof PipelineError ? `error in ${err.stage}: ` : err instanceof UsageError ? '' : 'internal error: ';
+      ended = { type: 'ended', state: 'failed', error: `${where}${errorMessage(err)}`, ...(err instanceof UnwritableOutputError ? { lasting: true } : {}), metrics: meter.snapshot(), previewCopies: preview.copies };
+    }
   } finally {
     clearInterval(ticker);
   }

@@ -48,6 +48,15 @@ export function isLiveUrl(url: string): boolean {
 }
 
 /**
+ * Inputs that stream-sr listens on for a sender to come (udp://, rtp://): until one sends, the open
+ * finds nothing within the read timeout, which is waiting, not a fault.
+ */
+export function listensForSender(url: string): boolean {
+  const scheme = schemeOf(url);
+  return scheme === 'udp' || scheme === 'rtp';
+}
+
+/**
  * FFmpeg options for a live input: the RTSP transport, and a read timeout in the form each protocol
  * takes (microseconds), so that a silent source is noticed and a stop never waits for ever.
  * The user's own options win.

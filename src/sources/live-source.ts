@@ -9,7 +9,7 @@ import { NegotiatedPictures } from './negotiated-pictures.js';
 import { LiveQueue } from './live-queue.js';
 import type { RunStats } from '../core/stats.js';
 import { checkReachable } from './reachable.js';
-import { liveInputOptions, type LiveSettings } from './live-options.js';
+import { listensForSender, liveInputOptions, type LiveSettings } from './live-options.js';
 import type { CopyStream, ReadOptions, Source, SourceInfo } from './source.js';
 import { creditedFrames } from './credited-frames.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -74,12 +74,21 @@ export class LiveSource implements Source {
   /** Opens the input, retrying with backoff when reconnecting is on; undefined when stopped. */
   private async connect(read: ReadOptions | undefined): Promise<LiveConnection | undefined> {
     const { input, format, options, live, log } = this.opts;
+    let waiting = false;
     for (;;) {
       if (this.stop.signal.aborted) return undefined;
+      const t0 = performance.now();
       try {
         await checkReachable(input, live.readTimeoutMs);
         return await LiveConnection.open({ url: input, label: this.label, ...(format ? { format } : {}), options: liveInputOptions(input, live, options), timeline: this.timeline });
       } catch (err) {
+        if (!read && live.reconnect.enabled && this.nothingSent(err, performance.now() - t0)) {
+          // a listener before its first packet waits for its sender: said once, not a warning, not
+          // a reason the input is down, no backoff (each open waits the read timeout itself)
+          if (!waiting) log.info(`input '${this.label}': waiting for a sender`);
+          waiting = true;
+          continue;
+        }
         const delay = live.reconnect.enabled ? this.backoff.nextDelay() : undefined;
         const why = errorMessage(err).replace(`input '${this.label}': `, '');
         if (delay === undefined) throw live.reconnect.enabled ? new SourceError(`input '${this.label}': gave up after ${this.backoff.attempts} reconnect attempts: ${why}`, { cause: err }) : err;
@@ -90,6 +99,11 @@ export class LiveSource implements Source {
         if (!(await sleep(delay, this.stop.signal))) return undefined;
       }
     }
+  }
+
+  /** A listener's open that heard nothing for its whole read timeout: FFmpeg's I/O error then. */
+  private nothingSent(err: unknown, waitedMs: number): boolean {
+    return listensForSender(this.opts.input) && waitedMs >= this.opts.live.readTimeoutMs && /: Input\/output error$/.test(errorMessage(err));
   }
 
   async *frames(read: ReadOptions): AsyncGenerator<Frame, void, void> {
