@@ -41,6 +41,10 @@ t.test('10-bit input gives 16-bit PNG pictures; audio is named as not copied', a
   const deep = runCli(['-i', clips.tenBit(), '-q', '--model', 'bicubic', '--scale', '2', join(dir, 'd%d.png')]);
   t.equal(deep.code, 0, deep.stderr);
   t.equal(probeStreams(join(dir, 'd1.png'))[0]!.pix_fmt, 'rgb48be', 'nearest PNG format to yuv420p10le');
+  // the default model works in 8 bits; the pictures still follow the input's depth, as video outputs do
+  const model = runCli(['-i', clips.tenBit(), '-q', '--scale', '2', join(dir, 'm%d.png')]);
+  t.equal(model.code, 0, model.stderr);
+  t.equal(probeStreams(join(dir, 'm1.png'))[0]!.pix_fmt, 'rgb48be', 'the default model too');
   const audio = runCli(['-i', clips.withAac(), '--model', 'bicubic', '--scale', '2', join(dir, 'a-%04d.png')]);
   t.equal(audio.code, 0, audio.stderr);
   t.match(audio.stderr, /warning: input stream #1 \(audio, aac\) is not copied: PNG pictures carry no audio/);

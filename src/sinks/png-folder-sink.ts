@@ -44,7 +44,9 @@ export class PngFolderSink implements Sink {
   }
 
   async open(video: VideoInfo, source: SourceInfo): Promise<void> {
-    this.pixelFormat = chooseOutputFormat(video.pixelFormat, this.opts.formats ?? ['rgb24'], this.opts.pixelFormat);
+    // from the input's format, as the video outputs choose theirs: 10-bit input gives 16-bit PNG
+    // whatever depth the model works at
+    this.pixelFormat = chooseOutputFormat(source.video.pixelFormat, this.opts.formats ?? ['rgb24'], this.opts.pixelFormat);
     for (const copy of source.copyStreams) this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: PNG pictures carry no ${copy.kind}`);
     try {
       await mkdir(this.opts.dir, { recursive: true });
