@@ -84,12 +84,25 @@ t.test('an unknown option is named once, as typed; a positional out of its choic
   t.equal(action.stderr, "stream-sr: 'bogusaction': not one of list, build, pull\n(see stream-sr --help)\n");
 });
 
+t.test('an option given twice is refused, naming both values', async (t) => {
+  for (const [args, message] of [
+    [['-f', 'nut', '-f', 'y4m', '-'], '--format given 2 times (nut, y4m): give it once'],
+    [['--crf', '20', '--crf', '22', '-o', out('twice.mkv')], '--crf given 2 times (20, 22): give it once'],
+    [['-i', 'b.mkv', '-o', out('twice.mkv')], `--input given 2 times (${clips.small()}, b.mkv): give it once`],
+  ] as const) {
+    const r = runCli(['-i', clips.small(), '--model', 'bicubic', ...args]);
+    t.equal(r.code, 2, args.join(' '));
+    t.equal(r.stderr, `stream-sr: ${message}\n`);
+  }
+  t.notOk(existsSync(out('twice.mkv')), 'no output file');
+});
+
 t.test('an option given without its value is refused, not taken as its default', async (t) => {
-  for (const flag of ['--precision', '--threads', '--device']) {
+  for (const flag of ['--precision', '--threads', '--device', '--crf', '--tune', '-c:v']) {
     const target = join(tmp, `bare${flag}.mkv`);
     const r = runCli(['-i', clips.small(), '-o', target, '--model', 'bicubic', flag]);
     t.equal(r.code, 2, `${flag} alone: a usage error`);
-    t.equal(r.stderr, `stream-sr: ${flag}: needs a value\n(see stream-sr --help)\n`);
+    t.equal(r.stderr, `stream-sr: ${flag === '-c:v' ? '--codec' : flag}: needs a value\n(see stream-sr --help)\n`);
     t.notOk(existsSync(target), `${flag} alone: no output file`);
   }
 });

@@ -188,7 +188,9 @@ t.test('the output may come last without -o, as ffmpeg takes it', async (t) => {
   t.equal(probeVideoFrames(file).length, frames, 'a file named last');
   const both = runCli(['-i', clips.small(), '-o', join(tmp, 'a.mkv'), join(tmp, 'b.mkv')]);
   t.equal(both.code, 2);
-  t.match(both.stderr, /^stream-sr: two outputs: -o .*a\.mkv and .*b\.mkv; give one\n$/);
+  t.match(both.stderr, /^stream-sr: 2 outputs \(.*a\.mkv, .*b\.mkv\): stream-sr writes one; give one\n$/);
+  const dashToo = runCli(['-i', clips.small(), '-f', 'nut', '-', join(tmp, 'a.mkv')]);
+  t.equal(dashToo.stderr, `stream-sr: 2 outputs (-, ${join(tmp, 'a.mkv')}): stream-sr writes one; give one\n`, 'a `-` beside a file is not dropped');
   const none = runCli(['-i', clips.small()]);
   t.equal(none.code, 2);
   t.match(none.stderr, /^stream-sr: no output: give -o OUTPUT/);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type yargsEsm from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { normaliseArgv } from './common-options.js';
+import { UsageError } from '../core/errors.js';
 import { upscaleCommand } from './upscale.js';
 import { modelsCommand } from './models.js';
 import { runCommand } from './run.js';
@@ -42,6 +43,23 @@ function oneLine(msg: string, argv: readonly string[]): string {
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 
+/**
+ * An option given twice where it takes one value (`-i a -i b`, `-f nut -f y4m`): yargs would make it
+ * an array, which no command expects. ffmpeg would open two inputs or take the last; here it is a
+ * usage error that names both. The outputs are counted together by the upscale command.
+ */
+function refuseRepeated(args: Record<string, unknown>): true {
+  for (const [key, value] of Object.entries(args)) {
+    // aliases (one letter) and camelCase copies carry the same array as the long name
+    if (!Array.isArray(value) || key === '_' || key.length === 1 || /[A-Z]/.test(key) || LISTS.has(key)) continue;
+    throw new UsageError(`--${key} given ${value.length} times (${value.join(', ')}): give it once`);
+  }
+  return true;
+}
+
+/** Options and positionals that take several values. */
+const LISTS = new Set(['output', 'out', 'test', 'label', 'model-dir', 'ids', 'pipelines']);
+
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
 // column ("encod/er"); its CommonJS build wraps at word boundaries (wrap-ansi)
 const require = createRequire(import.meta.url);
@@ -71,7 +89,12 @@ await yargs(argv)
   .command(submitCommand)
   .command(jobsCommand)
   .strict()
+  .check(refuseRepeated, true)
   .fail((msg, err, y) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`stream-sr: ${err.message}\n`);
+      process.exit(2);
+    }
     // a command's own failure goes on up; yargs' parse errors (YError: an option missing its value) are usage errors
     if (err && err.name !== 'YError') throw err;
     process.stderr.write(`stream-sr: ${oneLine(msg ?? err?.message ?? '', argv)}\n(see stream-sr --help)\n`);

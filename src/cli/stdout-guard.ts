@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { setStdoutStreamFd } from '../core/stream-fd.js';
+import { STDOUT_URL } from './common-options.js';
 
 /**
  * Keeps stdout for the stream only. Native code (beamcoder, FFmpeg, x264) prints with printf to
@@ -45,7 +46,7 @@ export function moveStdoutAside(): void {
   }
 }
 
-/** `-o -` (or `--output -`) among the (normalised) arguments, or the output given last as `-`: stdout will carry the stream. */
+/** `-o -` (or `--output -`) among the (normalised) arguments, or the output given as `-` or `pipe:1` without -o: stdout will carry the stream. */
 export function writesStreamToStdout(argv: readonly string[]): boolean {
-  return argv.some((a, i) => ((a === '-o' || a === '--output') && argv[i + 1] === '-') || a === '--output=-' || a === '-o-' || a === '--out=-');
+  return argv.some((a, i) => ((a === '-o' || a === '--output') && (argv[i + 1] === '-' || argv[i + 1] === STDOUT_URL)) || a === '--output=-' || a === '-o-' || a === STDOUT_URL);
 }

@@ -2,7 +2,7 @@ import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DEFAULTS } from '../core/defaults.js';
 import { UsageError } from '../core/errors.js';
 import { runUpscaleJob } from '../pipeline/upscale-job.js';
-import { encoderOptions, encoderSettingsFrom, loggerFromArgs, logOptions } from './common-options.js';
+import { STDOUT_URL, encoderOptions, encoderSettingsFrom, loggerFromArgs, logOptions } from './common-options.js';
 import { modelOptions, modelSpecFrom, modelValuesFromArgs } from '../pipeline/model-options.js';
 import { reportError } from './errors.js';
 import { parseInject, parseRate } from './parse.js';
@@ -11,10 +11,10 @@ import type { LivePolicy } from '../sources/live-options.js';
 
 function builder(y: Argv) {
   return liveOptions(encoderOptions(logOptions(modelOptions(y))))
-    .option('input', { alias: 'i', type: 'string', demandOption: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
-    .positional('out', { type: 'string', describe: "the output, given last as ffmpeg takes it (instead of -o)" })
-    .option('output', { alias: 'o', type: 'string', describe: "output file, PNG pictures (up/%04d.png), URL, or '-' for stdout (or give it last, as ffmpeg does)" })
-    .option('format', { alias: 'f', type: 'string', describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov; null: upscale, write nothing); required with -o -' })
+    .option('input', { alias: 'i', type: 'string', demandOption: true, requiresArg: true, describe: "input file, URL, folder of PNG frames, or '-' for stdin" })
+    .positional('out', { type: 'string', array: true, describe: 'the output, given last as ffmpeg takes it (instead of -o)' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: "output file, PNG pictures (up/%04d.png), URL, or '-' for stdout (or give it last, as ffmpeg does)" })
+    .option('format', { alias: 'f', type: 'string', requiresArg: true, describe: 'output container (y4m, nut, matroska, mpegts, mp4, mov; null: upscale, write nothing); required with -o -' })
     .option('input-format', { type: 'string', describe: 'force the input container (an FFmpeg demuxer name)' })
     .option('progress', { choices: ['line', 'json'] as const, default: 'line' as const, describe: "line: ffmpeg's progress line (ETA, fps; off with -q); json: one JSON line a second on stderr for scripts, even with -q" })
     .option('framerate', { alias: 'r', type: 'string', describe: 'frame rate of a PNG folder input (default 25)' })
@@ -35,10 +35,11 @@ function builder(y: Argv) {
 
 type Args = ArgumentsCamelCase<ReturnType<typeof builder> extends Argv<infer T> ? T : never>;
 
-/** The output from `-o`, or given last as ffmpeg takes it (`-f null -`); one of the two, once. */
-export function outputFrom(args: { output?: string | undefined; out?: string | undefined }): string {
-  if (args.output !== undefined && args.out !== undefined) throw new UsageError(`two outputs: -o ${args.output} and ${args.out}; give one`);
-  const output = args.output ?? args.out;
+/** The output from `-o`, or given last as ffmpeg takes it (`-f null -`); one, once. */
+export function outputFrom(args: { output?: string | string[] | undefined; out?: string[] | undefined }): string {
+  const all = [args.output ?? [], args.out ?? []].flat().map((o) => (o === STDOUT_URL ? '-' : o));
+  if (all.length > 1) throw new UsageError(`${all.length} outputs (${all.join(', ')}): stream-sr writes one; give one`);
+  const output = all[0];
   if (output === undefined || output === '') throw new UsageError('no output: give -o OUTPUT (a file, a URL, or - for stdout), or the output last as ffmpeg takes it');
   return output;
 }
@@ -88,7 +89,7 @@ async function handler(args: Args): Promise<void> {
 }
 
 export const upscaleCommand: CommandModule<object, Args> = {
-  command: ['$0 [out]', 'upscale [out]'],
+  command: ['$0 [out..]', 'upscale [out..]'],
   describe: 'upscale a video file, pipe or folder of frames',
   builder: builder as unknown as CommandModule<object, Args>['builder'],
   handler,
