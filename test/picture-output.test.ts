@@ -39,6 +39,8 @@ t.test('10-bit input gives 16-bit PNG pictures; audio is named as not copied', a
   const { mkdirSync } = await import('node:fs');
   mkdirSync(dir);
   const deep = runCli(['-i', clips.tenBit(), '-q', '--model', 'bicubic', '--scale', '2', join(dir, 'd%d.png')]);
+  t.equal(runCli(['-i', clips.numbered(), '-q', '--model', 'bicubic', '--scale', '2', join(dir, 'w%3d-100%%.png')]).code, 0);
+  t.ok(existsSync(join(dir, 'w001-100%.png')), '%3d pads with zeros as FFmpeg does; %% is a percent sign');
   t.equal(deep.code, 0, deep.stderr);
   t.equal(probeStreams(join(dir, 'd1.png'))[0]!.pix_fmt, 'rgb48be', 'nearest PNG format to yuv420p10le');
   // the default model works in 8 bits; the pictures still follow the input's depth, as video outputs do

@@ -15,16 +15,16 @@ export function logOptions<T>(y: Argv<T>) {
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'more detail, and stack traces on crashes' });
 }
 
-/**
- * ffmpeg habits: `-c:v`, `-vcodec`, `-pix_fmt`, `-crf`, `-preset` and `-r` are accepted as aliases
- * of the long options, and the output may come last without `-o`.
- */
 /** FFmpeg's URL for standard output: an output given as a bare `-` after the options. */
 export const STDOUT_URL = 'pipe:1';
 
 /** The commands besides upscale (the default one): their arguments are theirs to read. */
 const OTHER_COMMANDS = ['models', 'run', 'serve', 'eval', 'frames', 'worker', 'submit', 'jobs'];
 
+/**
+ * ffmpeg habits: `-c:v`, `-vcodec`, `-pix_fmt`, `-crf`, `-preset`, `-copyts` and `-r` are accepted as
+ * aliases of the long options, and the output may come last without `-o`.
+ */
 export function normaliseArgv(argv: readonly string[]): string[] {
   const aliases: Record<string, string> = {
     '-c:v': '--codec',

@@ -15,17 +15,17 @@ export interface PictureNames {
 }
 
 /**
- * Names as FFmpeg's image2 muxer gives them: `out-%04d.png` (or `%d`, `%3d`) numbers the pictures
- * from 1, `%%` is a percent sign; a name without a number holds one picture, and a second frame is an
- * error that says how to number them.
+ * Names as FFmpeg's image2 muxer gives them (av_get_frame_filename): `out-%04d.png` numbers the
+ * pictures from 1, zero-padded to the width given (`%3d` too, `%d` none), `%%` is a percent sign; a
+ * name without a number holds one picture, and a second frame is an error that says how to number them.
  */
 export function pictureNames(output: string): PictureNames {
   const dir = dirname(output);
   const name = basename(output);
-  const fields = [...name.matchAll(/%(%|0?\d*d)/g)].filter((m) => m[1] !== '%');
+  const fields = [...name.matchAll(/%(%|\d*d)/g)].filter((m) => m[1] !== '%');
   if (fields.length > 1) throw new UsageError(`output '${output}': one frame number (%d) at most in a picture name`);
   const format = (n: number): string =>
-    name.replace(/%(%|(0?)(\d*)d)/g, (_m, all: string, zero: string, width: string) => (all === '%' ? '%' : String(n).padStart(Number(width || 0), zero ? '0' : ' ')));
+    name.replace(/%(%|(\d*)d)/g, (_m, all: string, width: string) => (all === '%' ? '%' : String(n).padStart(Number(width || 0), '0')));
   if (fields.length === 1) return { dir, first: format(1), nameOf: (written) => format(written + 1) };
   const single = format(0);
   return {
