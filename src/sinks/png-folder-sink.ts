@@ -17,7 +17,7 @@ export interface PngFolderSinkOptions {
    */
   readonly nameOf: (index: number, written: number) => string;
   readonly stats?: RunStats;
-  /** Pixel formats it may write, nearest to the frames' chosen (default: rgb24 only). */
+  /** Pixel formats it may write; the one nearest to the input's format is chosen (default: rgb24 only). */
   readonly formats?: readonly string[];
   /** --pix-fmt: one of `formats`. */
   readonly pixelFormat?: string;
