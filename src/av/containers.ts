@@ -66,6 +66,11 @@ const TAKES: Record<string, { audio: readonly string[] | 'any'; subtitle: readon
   yuv4mpegpipe: { audio: [], subtitle: [] },
 };
 
+/** The warning for an input stream an output does not carry, and why. */
+export function notCopied(copy: { readonly index: number; readonly kind: string; readonly codec: string }, why: string): string {
+  return `input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${why}`;
+}
+
 /** Why `container` can't carry a copied stream of this kind and codec, or undefined when it can. */
 export function copyRefusal(container: string, kind: string, codec: string): string | undefined {
   const takes = TAKES[container];

@@ -3,6 +3,7 @@ import { beamcoder } from './beamcoder.js';
 import type { ColorInfo, VideoInfo } from '../core/frame.js';
 import type { Rational } from '../core/rational.js';
 import { isValidRational } from '../core/rational.js';
+import { isTimestamp } from '../core/timeline.js';
 import { withAssumedColor } from './color.js';
 import { SourceError, UsageError, errorMessage } from '../core/errors.js';
 
@@ -137,7 +138,7 @@ export async function openInput(opts: InputOptions): Promise<OpenedInput> {
   };
   const interlaced = FIELD_ORDERS[String(par.field_order)];
   const start = Number(demuxer.start_time);
-  const startMicroseconds = Number.isFinite(start) && start > -9.2e18 ? start : 0;
+  const startMicroseconds = isTimestamp(start) ? start : 0;
   return { demuxer, videoStream, video, copyStreams, ignored, ...(interlaced ? { interlaced } : {}), startMicroseconds };
 }
 
@@ -183,7 +184,7 @@ export class VideoDecoder {
 export function presentationTime(frame: Beamcoder.Frame): number | undefined {
   const candidates = [frame.pts, (frame as unknown as { best_effort_timestamp?: number }).best_effort_timestamp];
   for (const t of candidates) {
-    if (typeof t === 'number' && Number.isFinite(t) && t !== beamcoder().AV_NOPTS_VALUE && t > -9.2e18) return t;
+    if (isTimestamp(t)) return t;
   }
   return undefined;
 }

@@ -4,7 +4,8 @@ import { beamcoder } from './beamcoder.js';
 import type { Rational } from '../core/rational.js';
 
 import { SinkError, SourceError, UsageError } from '../core/errors.js';
-import { copyRefusal } from './containers.js';
+import { copyRefusal, notCopied } from './containers.js';
+import { isTimestamp } from '../core/timeline.js';
 import { ffmpegReason, openInput } from './input.js';
 import { copyStreamParams, pairOf, retime } from './output.js';
 
@@ -30,8 +31,6 @@ export interface JoinResult {
   /** Streams of the source the container does not take. */
   readonly warnings: readonly string[];
 }
-
-const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
 
 async function openChunk(path: string): Promise<Beamcoder.Demuxer> {
   try {
@@ -77,7 +76,7 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
     for (const copy of source.copyStreams) {
       const refusal = copyRefusal(opts.container, copy.kind, copy.codec);
       if (refusal) {
-        warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${refusal}`);
+        warnings.push(notCopied(copy, refusal));
         continue;
       }
       const out = muxer.newStream({ name: copy.codec, time_base: [copy.timeBase.num, copy.timeBase.den], interleaved: true });
@@ -108,11 +107,11 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
         if (pkt) {
           if (current.streams[pkt.stream_index]?.codecpar.codec_type !== 'video') continue;
           retime(pkt, currentTb, videoTb);
-          const dts = valid(pkt.dts) ? pkt.dts : pkt.pts;
-          if (lastDts !== undefined && valid(dts) && dts <= lastDts) {
+          const dts = isTimestamp(pkt.dts) ? pkt.dts : pkt.pts;
+          if (lastDts !== undefined && isTimestamp(dts) && dts <= lastDts) {
             throw new SinkError(`join: chunk ${chunkIndex} (${opts.chunks[chunkIndex]}) ${firstOfChunk ? 'starts' : 'goes'} at dts ${dts}, not after ${lastDts}: chunks overlap or are out of order`);
           }
-          if (valid(dts)) lastDts = dts;
+          if (isTimestamp(dts)) lastDts = dts;
           firstOfChunk = false;
           return pkt;
         }
@@ -140,7 +139,7 @@ export async function joinChunks(opts: JoinOptions): Promise<JoinResult> {
       }
     };
     const seconds = (pkt: Beamcoder.Packet, tb: Rational): number => {
-      const t = valid(pkt.dts) ? pkt.dts : valid(pkt.pts) ? pkt.pts : 0;
+      const t = isTimestamp(pkt.dts) ? pkt.dts : isTimestamp(pkt.pts) ? pkt.pts : 0;
       return (t * tb.num) / tb.den;
     };
     const write = async (pkt: Beamcoder.Packet): Promise<void> => {

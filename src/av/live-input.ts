@@ -2,7 +2,7 @@ import type { Beamcoder } from './beamcoder.js';
 import { openInput, presentationTime, type CopyPacket, type CopyStream, type OpenedInput } from './input.js';
 import { DecodeLoop } from './decode-loop.js';
 import type { Rational } from '../core/rational.js';
-import { fromMicros, toMicros, type LiveTimeline } from '../core/timeline.js';
+import { fromMicros, isTimestamp, toMicros, type LiveTimeline } from '../core/timeline.js';
 
 export interface LiveConnectionOptions {
   readonly url: string;
@@ -111,7 +111,7 @@ export class LiveConnection {
     const stream = this.input.demuxer.streams[packet.stream_index]!;
     const tb = pairOf(stream.time_base);
     const key = `copy${packet.stream_index}`;
-    const ts = valid(packet.pts) ? packet.pts : valid(packet.dts) ? packet.dts : undefined;
+    const ts = isTimestamp(packet.pts) ? packet.pts : isTimestamp(packet.dts) ? packet.dts : undefined;
     if (ts === undefined || !this.loop.started || !this.timeline.anchored) return [];
     const us = this.timeline.map(key, ts, tb, false);
     if (us === undefined || us < this.timeline.startUs) return []; // from before the first picture
@@ -121,8 +121,8 @@ export class LiveConnection {
     const shift = us - toMicros(ts, tb);
     const durationUs = packet.duration > 0 ? toMicros(packet.duration, tb) : 0;
     this.timeline.noteEnd(us + durationUs);
-    if (valid(packet.pts)) packet.pts = fromMicros(toMicros(packet.pts, tb) + shift, target.timeBase);
-    if (valid(packet.dts)) packet.dts = fromMicros(toMicros(packet.dts, tb) + shift, target.timeBase);
+    if (isTimestamp(packet.pts)) packet.pts = fromMicros(toMicros(packet.pts, tb) + shift, target.timeBase);
+    if (isTimestamp(packet.dts)) packet.dts = fromMicros(toMicros(packet.dts, tb) + shift, target.timeBase);
     if (packet.duration > 0) packet.duration = fromMicros(durationUs, target.timeBase);
     return [{ kind: 'copy', packet: { streamIndex: target.index, handle: packet } }];
   }
@@ -135,10 +135,6 @@ export class LiveConnection {
       // already closed
     }
   }
-}
-
-function valid(t: number | null | undefined): t is number {
-  return typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
 }
 
 function pairOf(v: number[]): Rational {

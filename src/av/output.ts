@@ -7,8 +7,8 @@ import { rescale } from '../core/rational.js';
 import { BrokenPipeError, SinkError, UnwritableOutputError, UsageError, errorMessage } from '../core/errors.js';
 import type { CopyPacket, CopyStream } from './input.js';
 import { ffmpegReason } from './input.js';
-import { copyRefusal, rawVideoOnly } from './containers.js';
-import { MonotonicTimestamps } from '../core/timeline.js';
+import { copyRefusal, notCopied, rawVideoOnly } from './containers.js';
+import { MonotonicTimestamps, isTimestamp } from '../core/timeline.js';
 
 export interface EncoderSettings {
   /** FFmpeg encoder name; default libx264 (wrapped_avframe for y4m). */
@@ -243,7 +243,7 @@ export class AvOutput {
   private addCopyStream(copy: CopyStream): void {
     const refusal = copyRefusal(this.opts.innerContainer ?? this.opts.container, copy.kind, copy.codec);
     if (refusal) {
-      this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: ${refusal}`);
+      this.warnings.push(notCopied(copy, refusal));
       return;
     }
     const input = copy.handle as Beamcoder.Stream;
@@ -443,16 +443,13 @@ export class AvOutput {
 
   /** A copied stream's packets follow the same rule as the video, each stream on its own. */
   private repairCopyTimes(index: number, pkt: Beamcoder.Packet): void {
-    const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
-    const at = valid(pkt.dts) ? pkt.dts : valid(pkt.pts) ? pkt.pts : undefined;
+    const at = isTimestamp(pkt.dts) ? pkt.dts : isTimestamp(pkt.pts) ? pkt.pts : undefined;
     if (at === undefined) return;
     let times = this.copyTimes.get(index);
     if (!times) this.copyTimes.set(index, (times = new MonotonicTimestamps()));
     const shift = times.map(at, pkt.duration > 0 ? pkt.duration : 1) - at;
     if (times.lastShift) this.timestampsRepaired++;
-    if (shift === 0) return;
-    if (valid(pkt.pts)) pkt.pts += shift;
-    if (valid(pkt.dts)) pkt.dts += shift;
+    if (shift !== 0) shiftPacket(pkt, shift);
   }
 
   /** y4m carries no timestamps: a variable frame timing plays at the one declared rate. */
@@ -555,14 +552,12 @@ export function pairOf(v: number[]): Rational {
 }
 
 function shiftPacket(pkt: Beamcoder.Packet, by: number): void {
-  const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
-  if (valid(pkt.pts)) pkt.pts += by;
-  if (valid(pkt.dts)) pkt.dts += by;
+  if (isTimestamp(pkt.pts)) pkt.pts += by;
+  if (isTimestamp(pkt.dts)) pkt.dts += by;
 }
 
 export function retime(pkt: Beamcoder.Packet, from: Rational, to: Rational): void {
-  const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
-  if (valid(pkt.pts)) pkt.pts = rescale(pkt.pts, from, to);
-  if (valid(pkt.dts)) pkt.dts = rescale(pkt.dts, from, to);
+  if (isTimestamp(pkt.pts)) pkt.pts = rescale(pkt.pts, from, to);
+  if (isTimestamp(pkt.dts)) pkt.dts = rescale(pkt.dts, from, to);
   if (pkt.duration) pkt.duration = rescale(pkt.duration, from, to);
 }

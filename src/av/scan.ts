@@ -1,5 +1,6 @@
 import type { Rational } from '../core/rational.js';
 import { SourceError } from '../core/errors.js';
+import { isTimestamp } from '../core/timeline.js';
 import { ffmpegReason, openInput } from './input.js';
 
 /** The video stream of a file as its packets say, without decoding a picture. */
@@ -10,8 +11,6 @@ export interface VideoScan {
   /** Presentation times of the keyframes (where a decoder can start), in order. */
   readonly keyframes: readonly number[];
 }
-
-const valid = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
 
 /**
  * Reads every packet of the first video stream (no decoding: a 60 s clip takes milliseconds) and
@@ -32,7 +31,7 @@ export async function scanVideo(url: string, label: string): Promise<VideoScan> 
       }
       if (!packet) break;
       if (packet.stream_index !== index) continue;
-      const t = valid(packet.pts) ? packet.pts : valid(packet.dts) ? packet.dts : undefined;
+      const t = isTimestamp(packet.pts) ? packet.pts : isTimestamp(packet.dts) ? packet.dts : undefined;
       if (t === undefined) throw new SourceError(`input '${label}': a video packet without a timestamp; it cannot be split into chunks`);
       pts.push(t);
       if (packet.flags.KEY) keyframes.push(t);

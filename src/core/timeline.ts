@@ -3,6 +3,9 @@ import { rescale } from './rational.js';
 
 const US: Rational = { num: 1, den: 1_000_000 };
 
+/** A timestamp FFmpeg set: a finite number, not AV_NOPTS_VALUE (−2^63). */
+export const isTimestamp = (t: number | null | undefined): t is number => typeof t === 'number' && Number.isFinite(t) && t > -9.2e18;
+
 /**
  * One continuous timeline over the connections of a live source. Each connection (and each jump
  * inside one: a sender that restarted, a clock that wrapped) is anchored where the previous content

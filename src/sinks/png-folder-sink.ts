@@ -4,6 +4,7 @@ import type { Frame, VideoInfo } from '../core/frame.js';
 import { SinkError, errorMessage } from '../core/errors.js';
 import { PngEncoder, pngPicture } from '../av/png-encoder.js';
 import { chooseOutputFormat } from '../av/pixel-formats.js';
+import { notCopied } from '../av/containers.js';
 import type { RunStats } from '../core/stats.js';
 import type { CopyPacket, SourceInfo } from '../sources/source.js';
 import type { CloseReason, Sink } from './sink.js';
@@ -47,7 +48,7 @@ export class PngFolderSink implements Sink {
     // from the input's format, as the video outputs choose theirs: 10-bit input gives 16-bit PNG
     // whatever depth the model works at
     this.pixelFormat = chooseOutputFormat(source.video.pixelFormat, this.opts.formats ?? ['rgb24'], this.opts.pixelFormat);
-    for (const copy of source.copyStreams) this.warnings.push(`input stream #${copy.index} (${copy.kind}, ${copy.codec}) is not copied: PNG pictures carry no ${copy.kind}`);
+    for (const copy of source.copyStreams) this.warnings.push(notCopied(copy, `PNG pictures carry no ${copy.kind}`));
     try {
       await mkdir(this.opts.dir, { recursive: true });
     } catch (err) {
