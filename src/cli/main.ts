@@ -31,7 +31,7 @@ function oneLine(msg: string, argv: readonly string[]): string {
   }
   const choice = msg.split('Argument:').length === 2 ? /^Invalid values:\s*Argument: ([\w-]+), Given: (.*), Choices: (.*)$/s.exec(msg.trim()) : null;
   const bare = /^Not enough arguments following: ([\w-]+)$/.exec(msg.trim());
-  if (bare) return `--${bare[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: needs a value`;
+  if (bare) return `--${flag(bare[1]!)}: needs a value`;
   if (choice) {
     // a positional (models bogus) is quoted as typed, not named as an option
     const value = choice[2]!.trim().replace(/^"(.*)"$/, '$1');
@@ -46,19 +46,17 @@ function oneLine(msg: string, argv: readonly string[]): string {
 /**
  * An option given twice where it takes one value (`-i a -i b`, `-f nut -f y4m`): yargs would make it
  * an array, which no command expects. ffmpeg would open two inputs or take the last; here it is a
- * usage error that names both. The outputs are counted together by the upscale command.
+ * usage error that names both. Options declared as lists (`array`) are left alone, and the upscale
+ * command counts its outputs itself (`-o x -o y`, `-o x y`).
  */
-function refuseRepeated(args: Record<string, unknown>): true {
+function refuseRepeated(args: Record<string, unknown>, options: { readonly array: readonly string[] }): true {
   for (const [key, value] of Object.entries(args)) {
     // aliases (one letter) and camelCase copies carry the same array as the long name
-    if (!Array.isArray(value) || key === '_' || key.length === 1 || /[A-Z]/.test(key) || LISTS.has(key)) continue;
+    if (!Array.isArray(value) || key === '_' || key.length === 1 || /[A-Z]/.test(key) || options.array.includes(key) || key === 'output' || key === 'out') continue;
     throw new UsageError(`--${key} given ${value.length} times (${value.join(', ')}): give it once`);
   }
   return true;
 }
-
-/** Options and positionals that take several values. */
-const LISTS = new Set(['output', 'out', 'test', 'label', 'model-dir', 'ids', 'pipelines']);
 
 // yargs's ES-module build lays out --help with cliui's stand-in wrapper, which cuts words at the
 // column ("encod/er"); its CommonJS build wraps at word boundaries (wrap-ansi)
@@ -89,7 +87,7 @@ await yargs(argv)
   .command(submitCommand)
   .command(jobsCommand)
   .strict()
-  .check(refuseRepeated, true)
+  .check(refuseRepeated as never, true)
   .fail((msg, err, y) => {
     if (err instanceof UsageError) {
       process.stderr.write(`stream-sr: ${err.message}\n`);
